@@ -1,0 +1,1 @@
+"""pytest plugin: collects derivations as test items (see design §9)."""
