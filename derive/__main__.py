@@ -1,0 +1,5 @@
+"""`python -m derive`."""
+
+from derive.cli import main
+
+raise SystemExit(main())

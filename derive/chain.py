@@ -1,0 +1,114 @@
+"""Stage 5: from a chain of lines to its steps, and from verdicts to culprits.
+
+Pure bookkeeping, no algebra: which items are compared with which (skipping
+lines that could not be read), which line is the culprit when two
+neighbouring steps fail, and how pinned expectations apply.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from derive.context import ContextSpec, Expectation
+from derive.model import RawChain, StepResult
+from derive.resolve import Head, SourceDefinition, definition_head
+
+HOLDS = frozenset({"proved", "bounded", "numeric"})
+
+
+@dataclass
+class ChainPlan:
+    """A chain ready to be read: its context, what it defines, what it checks."""
+
+    raw: RawChain
+    spec: ContextSpec
+    definitions: list[SourceDefinition]  # document definitions in force
+    defines: Head | None = None  # the first `=` defines this name
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def first_checked(self) -> int:
+        """Position (0-based) of the first item that takes part in a step."""
+        return 1 if self.defines else 0
+
+    @property
+    def equations(self) -> bool:
+        return self.raw.kind == "equations"
+
+
+def defined_head(raw: RawChain) -> Head | None:
+    if raw.kind != "expressions" or not raw.relations or raw.relations[0] != "=":
+        return None
+    return definition_head(raw.items[0].latex)
+
+
+@dataclass(frozen=True)
+class Step:
+    lhs: int  # 0-based item positions
+    rhs: int
+
+
+def plan_steps(plan: ChainPlan, readable: list[bool]) -> tuple[list[Step], list[int]]:
+    """Consecutive readable items form the steps; an unreadable item is skipped
+    over (its neighbours are compared with each other).  Returns the steps and
+    the positions of the unreadable items."""
+    steps: list[Step] = []
+    unreadable: list[int] = []
+    previous: int | None = None
+    for position in range(plan.first_checked, len(plan.raw.items)):
+        if not readable[position]:
+            unreadable.append(position)
+            continue
+        if previous is not None:
+            steps.append(Step(previous, position))
+        previous = position
+    return steps, unreadable
+
+
+def relation_between(plan: ChainPlan, lhs: int, rhs: int) -> str:
+    if plan.equations:
+        return "equations"
+    relations = plan.raw.relations[lhs:rhs]
+    return "approx" if "approx" in relations else "="
+
+
+def culprit_candidates(steps: list[Step], verdicts: list[str]) -> list[tuple[int, Step]]:
+    """Where steps k-1→k and k→k+1 are both refuted, the skip-check k-1→k+1
+    tells whether line k is the culprit.  Returns (index of the first of the
+    two steps, the skip step to check)."""
+    out = []
+    for i in range(len(steps) - 1):
+        if verdicts[i] == "refuted" and verdicts[i + 1] == "refuted":
+            out.append((i, Step(steps[i].lhs, steps[i + 1].rhs)))
+    return out
+
+
+def apply_expectations(results: list[StepResult], positions: list[int], expect: Expectation | None) -> None:
+    """Attach pinned verdicts.  Step numbers and culprit positions count the
+    chain's items from 1; a step is named by its right-hand item: step k ends
+    at item k+1."""
+    if expect is None:
+        return
+    for result, rhs_position in zip(results, positions, strict=True):
+        step_number = rhs_position  # rhs item is number rhs_position + 1
+        result.expected = expect.steps.get(step_number)
+        result.expected_culprit = (rhs_position + 1) in expect.culprit
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    return _SLUG.sub("-", text.lower()).strip("-")
+
+
+def chain_name(raw: RawChain, taken: set[str]) -> str:
+    base = raw.label or (slug(raw.section[-1]) if raw.section else "") or "chain"
+    if not raw.label:
+        base = f"{base}-line-{raw.line}"
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base}-{k}", k + 1
+    taken.add(name)
+    return name

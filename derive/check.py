@@ -1,0 +1,344 @@
+"""The pipeline, top to bottom: document → chains → expressions → verdicts.
+
+This is the one code path behind the command line, the reports, the pytest
+plugin and the Python API.  The parent process only plans and collects; all
+reading of LaTeX and all algebra runs in derive/worker.py's killable workers
+(derive/steps.py), so a hostile or pathological line costs its time bound and
+nothing more.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from derive.chain import (
+    ChainPlan,
+    Step,
+    apply_expectations,
+    chain_name,
+    culprit_candidates,
+    defined_head,
+    plan_steps,
+    relation_between,
+)
+from derive.context import (
+    ContextSpec,
+    block_context_lenient,
+    context_for_document_lenient,
+)
+from derive.document import DocumentError, read_document
+from derive.model import (
+    ChainResult,
+    Document,
+    FileResult,
+    Problem,
+    RunResult,
+    StepResult,
+    summarise,
+)
+from derive.resolve import SourceDefinition
+from derive.steps import ChainReading, StepOutcome, StepTask, decide_step, read_chain
+from derive.worker import TaskResult, WorkerPool
+
+DEFAULT_TIMEOUT = 6.0  # seconds per step, hard
+BUDGET_SHARE = 0.6  # of the hard bound, spent on symbolic tiers before giving up softly
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".tex")
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class Options:
+    context_file: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    jobs: int = 1
+    seed: int = 0
+    progress: Progress | None = None
+
+
+@dataclass
+class _PlannedDocument:
+    path: str
+    problems: list[Problem]
+    plans: list[ChainPlan] = field(default_factory=list)
+
+
+def collect_documents(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; folders contribute their .md/.tex files, sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.suffix in DOCUMENT_SUFFIXES and p.is_file() and not p.name.startswith(".")
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def check_paths(paths: Iterable[str | Path], options: Options | None = None) -> RunResult:
+    """Check documents; a file that cannot be read at all raises DocumentError."""
+    options = options or Options()
+    documents = [read_document(path) for path in collect_documents(paths)]
+    return check_documents(documents, options)
+
+
+def check_document(path: str | Path, options: Options | None = None) -> FileResult:
+    return check_paths([path], options).files[0]
+
+
+def check_documents(documents: list[Document], options: Options) -> RunResult:
+    started = time.monotonic()
+    planned = [plan_document(doc, options) for doc in documents]
+    with WorkerPool(jobs=options.jobs, timeout=options.timeout) as pool:
+        files = decide_documents(planned, pool, options)
+    return RunResult(files, summarise(files, time.monotonic() - started))
+
+
+# --------------------------------------------------------------------------
+# Planning (parent process, no LaTeX is read here)
+# --------------------------------------------------------------------------
+
+
+def plan_document(doc: Document, options: Options) -> _PlannedDocument:
+    problems = list(doc.problems)
+    doc_spec, errors = context_for_document_lenient(doc.path, doc.front_matter, options.context_file)
+    problems += [err.as_problem(doc.path, err.line) for err in errors]
+    planned = _PlannedDocument(doc.path, problems)
+
+    # Document definitions hold until the next heading of the same or higher
+    # level: keep each with the section path it was made in.
+    in_force: dict[tuple[str, str], tuple[tuple[str, ...], SourceDefinition]] = {}
+    for raw in doc.chains:
+        in_force = {
+            key: (section, d) for key, (section, d) in in_force.items()
+            if raw.section[: len(section)] == section
+        }
+        # selectors match text as written; rebuild the block with its relations
+        block_latex = " = ".join(item.latex for item in raw.items)
+        source = f"annotation at {doc.path}:{raw.annotation_line}"
+        spec, block_errors = block_context_lenient(
+            doc_spec, raw.annotation, source, raw.block_line or raw.line, block_latex
+        )
+        problems += [err.as_problem(doc.path, raw.annotation_line or raw.line) for err in block_errors]
+        plan = ChainPlan(raw, spec, [d for _, d in in_force.values()])
+        head = defined_head(raw)
+        if head is not None:
+            plan.defines = head
+            key = (head.kind, head.name)
+            if key in in_force:
+                earlier = in_force[key][1].origin
+                plan.notes.append(f"{head.describe()} redefined here (was defined at {earlier})")
+            elif _declared_by_context(spec, head):
+                plan.notes.append(f"{head.describe()} redefined here (was declared in the context)")
+            definition = SourceDefinition(head, raw.items[1].latex, f"{doc.path}:{raw.items[0].line}")
+            in_force[key] = (raw.section, definition)
+        planned.plans.append(plan)
+    return planned
+
+
+def _declared_by_context(spec: ContextSpec, head) -> bool:
+    names = {name.lstrip("\\").split("(")[0].split("_")[0] for name in spec.define}
+    names |= {f.name.lstrip("\\") for f in spec.functions.values() if f.body is not None}
+    return head.name in names
+
+
+# --------------------------------------------------------------------------
+# Deciding (work runs in the pool)
+# --------------------------------------------------------------------------
+
+
+def decide_documents(
+    planned: list[_PlannedDocument], pool: WorkerPool, options: Options
+) -> list[FileResult]:
+    plans = [plan for doc in planned for plan in doc.plans]
+    readings = _read_all(plans, pool, options)
+
+    # Round 1: every step of every chain.
+    step_lists: list[list[Step]] = []
+    unreadable_lists: list[list[int]] = []
+    tasks: list[StepTask] = []
+    for plan, reading in zip(plans, readings, strict=True):
+        steps, unreadable = plan_steps(plan, [r.ok for r in reading.items])
+        step_lists.append(steps)
+        unreadable_lists.append(unreadable)
+        tasks += [_task(plan, step, options) for step in steps]
+    outcomes = _run_steps(tasks, pool, options, "checking steps")
+
+    # Round 2: skip-checks where two neighbouring steps are refuted.
+    cursor = 0
+    chain_outcomes: list[list[tuple[StepOutcome, float]]] = []
+    skip_tasks: list[StepTask] = []
+    skip_owners: list[tuple[int, int]] = []
+    for chain_index, (plan, steps) in enumerate(zip(plans, step_lists, strict=True)):
+        mine = outcomes[cursor : cursor + len(steps)]
+        cursor += len(steps)
+        chain_outcomes.append(mine)
+        verdicts = [o.verdict for o, _ in mine]
+        for first, skip in culprit_candidates(steps, verdicts):
+            skip_tasks.append(_task(plan, skip, options))
+            skip_owners.append((chain_index, first))
+    skip_outcomes = _run_steps(skip_tasks, pool, options, "locating culprits")
+    culprits: set[tuple[int, int]] = set()
+    for owner, (outcome, _) in zip(skip_owners, skip_outcomes, strict=True):
+        if outcome.verdict in ("proved", "bounded", "numeric"):
+            culprits.add(owner)
+
+    files: list[FileResult] = []
+    chain_index = 0
+    for doc in planned:
+        result = FileResult(doc.path, list(doc.problems))
+        taken: set[str] = set()
+        for plan in doc.plans:
+            reading = readings[chain_index]
+            result.chains.append(
+                _chain_result(
+                    plan, reading, step_lists[chain_index], unreadable_lists[chain_index],
+                    chain_outcomes[chain_index], culprits, chain_index, taken,
+                )
+            )
+            chain_index += 1
+        files.append(result)
+    return files
+
+
+def _read_all(plans: list[ChainPlan], pool: WorkerPool, options: Options) -> list[ChainReading]:
+    args = [
+        (p.spec, p.definitions, [i.latex for i in p.raw.items], p.equations, p.defines is not None)
+        for p in plans
+    ]
+    results = pool.run(read_chain, args, timeout=options.timeout)
+    readings = []
+    for plan, result in zip(plans, results, strict=True):
+        if result.ok:
+            readings.append(result.value)
+        else:
+            failed = [
+                _failed_read(f"reading stopped: {result.error}") for _ in plan.raw.items
+            ]
+            readings.append(ChainReading(failed))
+    if options.progress:
+        options.progress("reading", len(plans), len(plans))
+    return readings
+
+
+def _failed_read(message: str):
+    from derive.steps import ReadOutcome
+
+    return ReadOutcome(False, message)
+
+
+def _task(plan: ChainPlan, step: Step, options: Options) -> StepTask:
+    items = plan.raw.items
+    timeout = plan.spec.timeout or options.timeout
+    return StepTask(
+        spec=plan.spec,
+        definitions=plan.definitions,
+        lhs=items[step.lhs].latex,
+        rhs=items[step.rhs].latex,
+        relation=relation_between(plan, step.lhs, step.rhs),
+        seed=options.seed,
+        budget=timeout * BUDGET_SHARE,
+    )
+
+
+def _run_steps(
+    tasks: list[StepTask], pool: WorkerPool, options: Options, phase: str
+) -> list[tuple[StepOutcome, float]]:
+    if not tasks:
+        return []
+    out: list[tuple[StepOutcome, float]] = []
+    # Batches keep the progress bar moving without giving up parallelism.
+    batch = max(1, 4 * max(1, options.jobs))
+    for start in range(0, len(tasks), batch):
+        chunk = tasks[start : start + batch]
+        results = pool.run(decide_step, [(t,) for t in chunk], timeout=_hard_bound(chunk, options))
+        out += [(_outcome(r), r.seconds) for r in results]
+        if options.progress:
+            options.progress(phase, len(out), len(tasks))
+    return out
+
+
+def _hard_bound(chunk: list[StepTask], options: Options) -> float:
+    return max(t.budget / BUDGET_SHARE for t in chunk) if chunk else options.timeout
+
+
+def _outcome(result: TaskResult) -> StepOutcome:
+    if result.ok:
+        return result.value
+    reason = result.error or "the worker failed"
+    return StepOutcome("undecided", method="time bound" if result.timed_out else "error",
+                       message=reason)
+
+
+def _chain_result(
+    plan: ChainPlan,
+    reading: ChainReading,
+    steps: list[Step],
+    unreadable: list[int],
+    outcomes: list[tuple[StepOutcome, float]],
+    culprits: set[tuple[int, int]],
+    chain_index: int,
+    taken: set[str],
+) -> ChainResult:
+    raw = plan.raw
+    items = raw.items
+    chain = ChainResult(
+        id=f"{Path(raw.path).stem}:{raw.line}",
+        name=chain_name(raw, taken),
+        path=raw.path,
+        line=raw.line,
+        section=raw.section,
+        notes=list(plan.notes) + [f"context: {p}" for p in reading.context_problems],
+        pinned=plan.spec.expect is not None,
+    )
+    entries: list[tuple[int, StepResult]] = []
+    for position in unreadable:
+        item = items[position]
+        why = reading.items[position]
+        previous = items[position - 1] if position > 0 else item
+        entries.append((position, StepResult(
+            line=item.line, from_line=previous.line, lhs=previous.latex, rhs=item.latex,
+            verdict="unparsed",
+            method="definition" if (plan.defines and position == 1) else "",
+            message=_unreadable_message(raw.path, item, why),
+            relation="define" if (plan.defines and position == 1) else "=",
+        )))
+    for index, (step, (outcome, seconds)) in enumerate(zip(steps, outcomes, strict=True)):
+        lhs, rhs = items[step.lhs], items[step.rhs]
+        entries.append((step.rhs, StepResult(
+            line=rhs.line, from_line=lhs.line, lhs=lhs.latex, rhs=rhs.latex,
+            verdict=outcome.verdict,  # type: ignore[arg-type]
+            method=outcome.method,
+            culprit=(chain_index, index) in culprits,
+            residual=outcome.residual, ratio=outcome.ratio,
+            counterexample=outcome.counterexample, values=outcome.values,
+            message=outcome.message, seconds=round(seconds, 4), relation=outcome.relation,
+        )))
+    entries.sort(key=lambda entry: entry[0])
+    chain.steps = [result for _, result in entries]
+    apply_expectations(chain.steps, [position for position, _ in entries], plan.spec.expect)
+    return chain
+
+
+def _unreadable_message(path: str, item, why) -> str:
+    # columns from the parser count within the expression; report file columns
+    column = item.column + why.column - 1 if (item.column and why.column) else why.column
+    where = f"{path}:{item.line}" + (f":{column}" if column else "")
+    fragment = f" near {why.fragment!r}" if why.fragment else ""
+    return f"cannot read {where}: {why.message}{fragment}"
+
+
+__all__ = [
+    "DocumentError",
+    "Options",
+    "check_document",
+    "check_documents",
+    "check_paths",
+    "collect_documents",
+]

@@ -1,0 +1,1346 @@
+"""The tiered equality engine: is ``lhs = rhs`` on a domain, and how sure are we?
+
+Sound first, fast second (design.md §5, research/equivalence-second.md §7):
+
+0. preparation   ``doit`` both sides, rename bound summation indices canonically.
+1. identical     ``lhs == rhs`` after preparation → proved.
+2. numeric probe exact rational points inside the domain, both sides evaluated by
+                 mpmath at 30 digits in the complex plane.  A difference is confirmed
+                 exactly (SymPy at 60 digits, strict) and next to the point before it
+                 counts; the counterexample is then shrunk to simple values → refuted.
+3. canonical     cancel/together, expand, expand_log(force=False), powsimp, exp
+                 rewriting, open-interval reparametrisation → proved.
+4. simplify      trigsimp, simplify, under the remaining budget → proved.
+5. sizes         Σ up to a symbolic m, z_j with a free index j: the symbolic tiers,
+                 then every size in range and every index value → bounded.
+6. fallback      all probes agreed → numeric; nothing usable → undecided.
+
+Never ``refuted`` without a confirmed counterexample inside the domain, never
+``proved`` without a symbolic zero.  Expensive SymPy calls run under a soft time
+limit (an asynchronous exception in the calling thread); the caller adds a hard one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from .domain import REAL, Domain, SymbolDomain
+
+__all__ = ["Decision", "decide_approx", "decide_equal", "decide_implication"]
+
+PROBE_POINTS = 8
+PROBE_TRIES = 40  # draws allowed to find PROBE_POINTS points where both sides are defined
+DPS = 30  # working precision of the probe
+CONFIRM_DPS = 60  # precision of the exact re-check
+REL_TOL = mpmath.mpf(10) ** -20  # probe: sides agree when |l - r| <= REL_TOL * max(1, |l|, |r|)
+CONFIRM_TOL = mpmath.mpf(10) ** -40  # confirmation: the difference must stay above this
+DEFAULT_SIZES = (1, 4)  # range for a symbolic sum bound nobody declared
+MAX_INSTANCES = 80  # cap on (size, index) instances checked for a bounded verdict
+NICE = tuple(Fraction(v) for v in ("0", "1", "-1", "2", "1/2", "-1/2", "3", "-2", "1/4", "3/2"))
+SIMPLIFY_RESIDUAL_SECONDS = 0.5
+
+
+@dataclass
+class Decision:
+    verdict: str  # proved | bounded | numeric | refuted | undecided
+    method: str
+    counterexample: dict[str, str] | None = None
+    values: dict[str, str] | None = None
+    residual: sp.Expr | None = None
+    ratio: sp.Expr | None = None
+    message: str = ""
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def decide_equal(
+    lhs: sp.Expr, rhs: sp.Expr, domain: Domain, *, seed: int = 0, budget: float = 3.0
+) -> Decision:
+    """Decide ``lhs = rhs`` for every point of ``domain``."""
+    clock = _Clock(budget)
+    lhs, rhs = _apply_cases(_as_expr(lhs), _as_expr(rhs), domain)
+    lhs, rhs = _rename_bound_pair(lhs, rhs)
+    if lhs == rhs:
+        return Decision("proved", "identical", message="both sides are the same expression")
+    shape = _Shape.of(lhs, rhs, domain)
+    if shape.sizes or shape.indices:
+        return _decide_structured(lhs, rhs, shape, domain, seed, clock)
+    done_l, done_r = _doit(lhs, clock), _doit(rhs, clock)
+    if done_l is None or done_r is None:
+        return Decision(
+            "undecided", "timeout", message="evaluating the derivatives/sums ran out of time"
+        )
+    instance = _Instance.build(done_l, done_r, domain, {}, random.Random(seed))
+    return _decide_instance(instance, random.Random(seed), clock)
+
+
+def decide_implication(
+    premise: sp.Eq, conclusion: sp.Eq, domain: Domain, *, seed: int = 0, budget: float = 3.0
+) -> Decision:
+    """Decide whether every domain point satisfying ``premise`` satisfies ``conclusion``."""
+    clock = _Clock(budget)
+    p_res = _doit(_apply_cases(premise.lhs - premise.rhs, sp.Integer(0), domain)[0], clock)
+    c_res = _doit(_apply_cases(conclusion.lhs - conclusion.rhs, sp.Integer(0), domain)[0], clock)
+    if p_res is None or c_res is None:
+        return Decision("undecided", "timeout", message="evaluating the equations ran out of time")
+    inst = _Instance.build(p_res, c_res, domain, {}, random.Random(seed))
+    return _decide_implication(inst, domain, random.Random(seed), clock)
+
+
+def decide_approx(
+    lhs: sp.Expr, rhs_number_latex_digits: int, rhs: sp.Expr, domain: Domain
+) -> Decision:
+    """Decide ``lhs ≈ rhs`` where rhs is a number written with the given decimal places."""
+    del domain  # a numeric claim: nothing is sampled
+    lhs, rhs = _as_expr(lhs), _as_expr(rhs)
+    value = _limited(lambda: lhs.doit(), 2.0)
+    if value is None or value.free_symbols or rhs.free_symbols:
+        return Decision(
+            "undecided", "not a number", message="≈ needs a left side without free symbols"
+        )
+    try:
+        lv = value.evalf(50, strict=True)
+        rv = rhs.evalf(50)
+    except Exception:  # PrecisionExhausted, evaluation errors
+        return Decision(
+            "undecided", "not evaluable", message="the left side could not be evaluated"
+        )
+    if not (lv.is_real and rv.is_real):
+        return Decision("undecided", "not real", message="≈ is only checked for real numbers")
+    digits = max(int(rhs_number_latex_digits), 0)
+    half_ulp = sp.Rational(1, 2) * sp.Rational(1, 10**digits)
+    shown = f"{float(lv):.{digits + 4}g}" if lv != 0 else "0"
+    values = {"lhs": _fmt_number(lv), "rhs": _fmt_number(rv)}
+    if abs(lv - rv) <= half_ulp * (1 + sp.Rational(1, 10**9)):
+        msg = f"the left side is {shown}, which rounds to {rhs} at {digits} decimals"
+        return Decision(
+            "proved", f"evaluated to 50 digits, {digits} decimals", values=values, message=msg
+        )
+    msg = f"the left side is {shown}, which does not round to {rhs} at {digits} decimals"
+    return Decision("refuted", "evaluated to 50 digits", values=values, message=msg)
+
+
+# ---------------------------------------------------------------------------
+# Tiers for one concrete instance (no symbolic sizes, no free indices)
+# ---------------------------------------------------------------------------
+
+
+def _decide_instance(inst: _Instance, rng: random.Random, clock: _Clock) -> Decision:
+    if inst.lhs == inst.rhs:
+        return Decision("proved", "identical", message="identical after evaluation")
+    probe = _probe(inst, rng)
+    if probe.counterexample is not None:
+        return _refutation(inst, probe.counterexample, clock)
+    method = _prove_zero(inst.lhs - inst.rhs, inst, clock)
+    if method:
+        return Decision("proved", method)
+    late = _adaptive_refute(inst, probe.agreed_points[:2], clock)
+    if late is not None:
+        return _refutation(inst, late, clock, shrink=False)
+    return _fallback(probe, inst)
+
+
+def _fallback(probe: _ProbeResult, inst: _Instance) -> Decision:
+    n = len(probe.agreed_points)
+    if n:
+        msg = f"agrees at {n} points to {DPS} digits; not proved"
+        return Decision("numeric", f"numeric {n} points", message=msg)
+    reason = probe.reason or "no point of the domain where both sides are defined was found"
+    return Decision("undecided", "no valid point", message=reason)
+
+
+def _prove_zero(diff: sp.Expr, inst: _Instance | None, clock: _Clock) -> str | None:
+    """Canonical forms, then simplify; the name of the rewrite that gave 0, else None."""
+    if diff == 0:
+        return "identical"
+    if inst is not None and inst.space.dependent:  # on the constraint set, y_m = 1 - Σ others
+        diff = diff.xreplace(dict(inst.space.dependent))
+    canon_deadline = clock.share(0.5)
+    for name, rewrite in _CANONICAL_STAGES:
+        if _is_zero_after(rewrite, diff, min(canon_deadline.left(), clock.left())):
+            return name
+    if inst is not None and inst.interval_subs:
+        moved = diff.xreplace(inst.interval_subs)
+        for name, rewrite in _CANONICAL_STAGES[:3]:
+            if _is_zero_after(rewrite, moved, min(canon_deadline.left(), clock.left())):
+                return f"{name} on the open intervals"
+    for name, rewrite in _SYMBOLIC_STAGES:
+        if _is_zero_after(rewrite, diff, clock.left()):
+            return name
+    return None
+
+
+def _is_zero_after(rewrite: Callable[[sp.Expr], sp.Expr], diff: sp.Expr, seconds: float) -> bool:
+    if seconds <= 0:
+        return False
+    result = _limited(lambda: rewrite(diff), seconds)
+    return result is not None and result == 0
+
+
+def _exp_split(e: sp.Expr) -> sp.Expr:
+    # e^{a+b} -> e^a e^b so that exponentials of sums cancel against products
+    return sp.expand(
+        e, deep=True, mul=False, multinomial=False, power_exp=True, power_base=False, log=False
+    )
+
+
+def _canon(e: sp.Expr) -> sp.Expr:
+    return sp.cancel(sp.together(e))
+
+
+_CANONICAL_STAGES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
+    ("canonical", _canon),
+    ("canonical(expand)", lambda e: _canon(sp.expand(e))),
+    ("canonical(expand_log)", lambda e: _canon(sp.expand_log(e, force=False))),
+    ("canonical(powsimp)", lambda e: _canon(sp.powsimp(_exp_split(e)))),
+    ("canonical(exp)", lambda e: _canon(_exp_split(sp.expand_log(e.rewrite(sp.exp))))),
+)
+
+_SYMBOLIC_STAGES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
+    ("trigsimp", lambda e: sp.trigsimp(e)),
+    ("simplify", lambda e: sp.simplify(e)),
+    ("simplify(exp)", lambda e: sp.simplify(_canon(e.rewrite(sp.exp)))),
+)
+
+
+# ---------------------------------------------------------------------------
+# Refutation: shrink, confirm, explain
+# ---------------------------------------------------------------------------
+
+
+def _refutation(
+    inst: _Instance,
+    point: _Point,
+    clock: _Clock,
+    *,
+    shrink: bool = True,
+    symbolic: tuple[sp.Expr, sp.Expr] | None = None,
+) -> Decision:
+    if shrink:
+        point = _shrink(inst, point)
+    exact = _confirm(inst.probe_lhs, inst.probe_rhs, point.exact())
+    if exact is None:  # only the shrunk point can fail here; the original was confirmed
+        return Decision(
+            "undecided", "unconfirmed", message="a difference was seen but not confirmed"
+        )
+    lv, rv = exact
+    counter = dict(inst.fixed)
+    counter.update(point.printable())
+    counter.update(inst.function_text)
+    residual, ratio = _explain(inst.lhs, inst.rhs)
+    if symbolic is not None:  # "off by Σ_k e^{z_k}" reads better than its m = 2 instance
+        ratio = _or(_symbolic_ratio(*symbolic), ratio)
+    message = _message(residual, ratio, counter, inst)
+    return Decision(
+        "refuted",
+        "confirmed counterexample",
+        counterexample=counter,
+        values={"lhs": _fmt_number(lv), "rhs": _fmt_number(rv)},
+        residual=residual,
+        ratio=ratio,
+        message=message,
+    )
+
+
+def _explain(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr | None]:
+    raw = lhs - rhs
+    residual = _or(_limited(lambda: sp.simplify(raw), SIMPLIFY_RESIDUAL_SECONDS), raw)
+    if rhs == 0:
+        return residual, None
+    ratio = _limited(lambda: sp.simplify(sp.cancel(lhs / rhs)), SIMPLIFY_RESIDUAL_SECONDS)
+    if ratio is None or ratio == 1 or ratio == 0 or ratio.has(sp.nan, sp.zoo):
+        return residual, None
+    if sp.count_ops(ratio) >= sp.count_ops(residual):
+        return residual, None
+    return residual, ratio
+
+
+def _symbolic_ratio(lhs: sp.Expr, rhs: sp.Expr) -> sp.Expr | None:
+    if rhs == 0:
+        return None
+    ratio = _limited(lambda: _canon(lhs / rhs), 0.3)
+    if ratio is None or ratio == 0 or ratio == 1 or ratio.has(sp.nan, sp.zoo, sp.Derivative):
+        return None
+    return ratio if sp.count_ops(ratio) < sp.count_ops(lhs - rhs) else None
+
+
+def _message(
+    residual: sp.Expr, ratio: sp.Expr | None, counter: dict[str, str], inst: _Instance
+) -> str:
+    where = ", ".join(f"{k} = {v}" for k, v in counter.items()) or "every point"
+    if ratio is not None and ratio == -1:
+        text = f"sign error: the sides differ in sign (at {where})"
+    elif ratio is not None:
+        text = f"off by a factor of {sp.sstr(ratio)} (at {where})"
+    else:
+        text = f"differs by {sp.sstr(residual)} (at {where})"
+    hint = _positivity_hint(inst)
+    return f"{text}: {hint}" if hint else text
+
+
+def _positivity_hint(inst: _Instance) -> str:
+    """If the step becomes provable for positive real symbols, say so."""
+    reals = sorted(
+        (s for s in inst.variables if s.is_real and not s.is_positive), key=sp.default_sort_key
+    )
+    if not reals or len(reals) > 4:
+        return ""
+    pos = {s: sp.Symbol(s.name, positive=True) for s in reals}
+    diff = (inst.lhs - inst.rhs).xreplace(pos)
+    for _, rewrite in _CANONICAL_STAGES[:3]:
+        if _is_zero_after(rewrite, diff, 0.3):
+            names = ", ".join(s.name for s in reals)
+            return f"the identity holds only for positive {names}"
+    return ""
+
+
+def _shrink(inst: _Instance, point: _Point) -> _Point:
+    """Replace coordinates by simpler values while the difference persists (like hypothesis)."""
+    evaluator = inst.evaluator
+    best = point
+    for _ in range(2):  # two passes: a simpler y can make a simpler x possible
+        changed = False
+        for sym in inst.space.free:
+            current = best.values[sym]
+            for cand in sorted(NICE, key=_simplicity):
+                if _simplicity(cand) >= _simplicity(current):
+                    break
+                trial = inst.space.complete({**best.free_values(inst.space), sym: cand})
+                if trial is None or not _differs_at(evaluator, trial):
+                    continue
+                best, changed = trial, True
+                break
+        if not changed:
+            break
+    if best is point or _confirm(inst.probe_lhs, inst.probe_rhs, best.exact()) is not None:
+        return best
+    return point
+
+
+def _simplicity(v: Fraction) -> tuple[int, bool]:
+    return (abs(v.numerator) + v.denominator, v < 0)
+
+
+def _differs_at(evaluator: _Evaluator, point: _Point) -> bool:
+    values = evaluator(point)
+    return values is not None and _differ(*values)
+
+
+# ---------------------------------------------------------------------------
+# Symbolic sizes and free indices: prove symbolically or instantiate
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Shape:
+    sizes: dict[sp.Symbol, tuple[int, int]]
+    indices: dict[sp.Symbol, sp.Expr | int]
+
+    @staticmethod
+    def of(lhs: sp.Expr, rhs: sp.Expr, domain: Domain) -> _Shape:
+        free = {s for s in (lhs.free_symbols | rhs.free_symbols) if isinstance(s, sp.Symbol)}
+        labels = {ix.base.label for e in (lhs, rhs) for ix in e.atoms(sp.Indexed)}
+        used_as_index = {
+            s
+            for e in (lhs, rhs)
+            for ix in e.atoms(sp.Indexed)
+            for i in ix.indices
+            for s in i.free_symbols
+        }
+        declared_sizes = {s.name: (s, r) for s, r in domain.sizes.items()}
+        declared_idx = {s.name: (s, r) for s, r in domain.indices.items()}
+        sizes: dict[sp.Symbol, tuple[int, int]] = {}
+        indices: dict[sp.Symbol, sp.Expr | int] = {}
+        for s in free - labels:
+            if s.name in declared_sizes:
+                sizes[s] = declared_sizes[s.name][1]
+            elif s.name in declared_idx or s in used_as_index:
+                indices[s] = declared_idx[s.name][1] if s.name in declared_idx else None
+        for s in _sum_bound_symbols(lhs) | _sum_bound_symbols(rhs):
+            if s not in sizes and s not in indices and s.name not in declared_sizes:
+                sizes[s] = DEFAULT_SIZES
+        for idx, size in list(indices.items()):
+            indices[idx] = _index_size(size, sizes, domain)
+        for size in indices.values():
+            if isinstance(size, sp.Symbol) and size not in sizes:
+                sizes[size] = dict((s.name, r) for s, r in domain.sizes.items()).get(
+                    size.name, DEFAULT_SIZES
+                )
+        _add_constraint_sizes(lhs, rhs, domain, sizes)
+        return _Shape(sizes, indices)
+
+
+def _index_size(size: Any, sizes: dict[sp.Symbol, tuple[int, int]], domain: Domain) -> Any:
+    if size is None:  # undeclared index: it runs over the one size in play, else the largest
+        if len(sizes) == 1:
+            return next(iter(sizes))
+        return max((hi for _, hi in sizes.values()), default=DEFAULT_SIZES[1])
+    if isinstance(size, sp.Symbol):
+        for s in sizes:
+            if s.name == size.name:
+                return s
+        return size
+    return int(size)
+
+
+def _add_constraint_sizes(lhs: sp.Expr, rhs: sp.Expr, domain: Domain, sizes: dict) -> None:
+    """A constraint Σ_{q≤m} y_q = 1 about a family in the step brings its size m along."""
+    if not sizes:
+        return
+    labels = {ix.base.label.name for e in (lhs, rhs) for ix in e.atoms(sp.Indexed)}
+    declared = {s.name: (s, r) for s, r in domain.sizes.items()}
+    for c in domain.constraints:
+        c_labels = {ix.base.label.name for ix in c.atoms(sp.Indexed)}
+        if not c_labels & labels:
+            continue
+        for s in c.free_symbols:
+            if isinstance(s, sp.Symbol) and s.name in declared and s not in sizes:
+                sizes[s] = declared[s.name][1]
+
+
+def _sum_bound_symbols(e: sp.Expr) -> set[sp.Symbol]:
+    out: set[sp.Symbol] = set()
+    for s in e.atoms(sp.Sum, sp.Product):
+        bound = {lim[0] for lim in s.limits}
+        for lim in s.limits:
+            for b in lim[1:]:
+                out |= {x for x in b.free_symbols if isinstance(x, sp.Symbol) and x not in bound}
+    return out
+
+
+def _decide_structured(
+    lhs: sp.Expr, rhs: sp.Expr, shape: _Shape, domain: Domain, seed: int, clock: _Clock
+) -> Decision:
+    symbolic = _prove_symbolically(lhs, rhs, clock)
+    if symbolic:
+        return Decision("proved", symbolic, message="proved for every size")
+    instances, described = _instance_plan(shape, domain)
+    if not instances:
+        return Decision("undecided", "no instance", message="no size/index combination is possible")
+    rng = random.Random(seed)
+    built: list[_Instance] = []
+    probes: list[_ProbeResult] = []
+    for values in instances:  # refute first, across all instances
+        inst = _instantiate(lhs, rhs, values, domain, rng, clock)
+        if inst is None:
+            return Decision(
+                "undecided", "timeout", message=f"ran out of time instantiating {described}"
+            )
+        probe = _probe(inst, rng)
+        if probe.counterexample is not None:
+            return _refutation(inst, probe.counterexample, clock, symbolic=(lhs, rhs))
+        built.append(inst)
+        probes.append(probe)
+    return _prove_instances(built, probes, described, clock)
+
+
+def _prove_symbolically(lhs: sp.Expr, rhs: sp.Expr, clock: _Clock) -> str | None:
+    share = clock.share(0.25)
+    done_l, done_r = _doit(lhs, share), _doit(rhs, share)
+    if done_l is None or done_r is None:
+        return None
+    done_l, done_r = _rename_bound_pair(done_l, done_r)
+    if done_l == done_r:
+        return "identical after doit"
+    method = _prove_zero(done_l - done_r, None, share)
+    return f"{method} (symbolic)" if method else None
+
+
+def _prove_instances(
+    built: list[_Instance], probes: list[_ProbeResult], described: str, clock: _Clock
+) -> Decision:
+    unproved = 0
+    for i, inst in enumerate(built):
+        per = _Clock(max(clock.left(), 0) / (len(built) - i))
+        if inst.lhs == inst.rhs or _prove_zero(inst.lhs - inst.rhs, inst, per):
+            continue
+        late = _adaptive_refute(inst, probes[i].agreed_points[:1], per)
+        if late is not None:
+            return _refutation(inst, late, clock, shrink=False)
+        unproved += 1
+    if unproved == 0:
+        return Decision(
+            "bounded",
+            f"instantiated {described}",
+            message=f"proved for every instance: {described}",
+        )
+    points = sum(len(p.agreed_points) for p in probes)
+    if points == 0:
+        return Decision("undecided", "no valid point", message="no instance could be sampled")
+    msg = (
+        f"{len(built) - unproved} of {len(built)} instances ({described}) proved; "
+        f"the rest agree at {points} points to {DPS} digits; not proved"
+    )
+    return Decision("numeric", f"numeric {points} points, {described}", message=msg)
+
+
+def _instance_plan(shape: _Shape, domain: Domain) -> tuple[list[dict[sp.Symbol, int]], str]:
+    """Every (size, index) assignment to check, respecting q ≠ j cases; and its description."""
+    size_syms = sorted(shape.sizes, key=lambda s: s.name)
+    idx_syms = sorted(shape.indices, key=lambda s: s.name)
+    apart = _distinct_pairs(domain, set(idx_syms))
+    plan: list[dict[sp.Symbol, int]] = []
+    ranges = [range(lo, hi + 1) for lo, hi in (shape.sizes[s] for s in size_syms)]
+    covered: dict[sp.Symbol, list[int]] = {s: [] for s in size_syms}
+    for size_values in itertools.product(*ranges):
+        sizes = dict(zip(size_syms, size_values, strict=True))
+        idx_ranges = [range(1, _size_value(shape.indices[i], sizes) + 1) for i in idx_syms]
+        assignments = [
+            dict(zip(idx_syms, vals, strict=True)) for vals in itertools.product(*idx_ranges)
+        ]
+        assignments = [a for a in assignments if all(a[p] != a[q] for p, q in apart)]
+        if not assignments:
+            continue  # e.g. q ≠ j is impossible for m = 1
+        if len(plan) + len(assignments) > MAX_INSTANCES:
+            break
+        plan += [{**sizes, **a} for a in assignments]
+        for s, v in sizes.items():
+            covered[s].append(v)
+    parts = [f"{s}={min(v)}..{max(v)}" for s, v in covered.items() if v]
+    if idx_syms:
+        parts.append(
+            "all index values"
+            + (" with " + ", ".join(f"{p} ≠ {q}" for p, q in apart) if apart else "")
+        )
+    return plan, ", ".join(parts)
+
+
+def _size_value(size: Any, sizes: dict[sp.Symbol, int]) -> int:
+    if isinstance(size, sp.Symbol):
+        return sizes.get(size, DEFAULT_SIZES[1])
+    return int(size)
+
+
+def _distinct_pairs(domain: Domain, indices: set[sp.Symbol]) -> list[tuple[sp.Symbol, sp.Symbol]]:
+    by_name = {s.name: s for s in indices}
+    pairs = []
+    for c in domain.cases:
+        if isinstance(c, sp.Ne) and all(isinstance(a, sp.Symbol) for a in c.args):
+            a, b = (by_name.get(x.name) for x in c.args)
+            if a is not None and b is not None:
+                pairs.append((a, b))
+    return pairs
+
+
+def _instantiate(
+    lhs: sp.Expr,
+    rhs: sp.Expr,
+    values: dict[sp.Symbol, int],
+    domain: Domain,
+    rng: random.Random,
+    clock: _Clock,
+) -> _Instance | None:
+    sub = {s: sp.Integer(v) for s, v in values.items()}
+    lim = _Clock(max(clock.left(), 1.0))  # instantiating is needed even when the budget is spent
+    done_l = _doit(lhs.xreplace(sub), lim)
+    done_r = _doit(rhs.xreplace(sub), lim)
+    if done_l is None or done_r is None:
+        return None
+    fixed = {s.name: str(v) for s, v in values.items()}
+    by_name = {s.name: v for s, v in sub.items()}
+    constraints = [
+        c.xreplace(
+            {s: by_name[s.name] for s in c.free_symbols if getattr(s, "name", None) in by_name}
+        )
+        for c in domain.constraints
+    ]
+    return _Instance.build(done_l, done_r, domain, fixed, rng, constraints=constraints)
+
+
+# ---------------------------------------------------------------------------
+# Equation chains
+# ---------------------------------------------------------------------------
+
+
+def _decide_implication(
+    inst: _Instance, domain: Domain, rng: random.Random, clock: _Clock
+) -> Decision:
+    premise, conclusion = inst.lhs, inst.rhs  # residuals a - b and c - d
+    if _prove_zero(conclusion, inst, clock.share(0.2)):
+        return Decision("proved", "implies", message="the conclusion holds identically")
+    forward = _follows(premise, conclusion, inst, domain, clock)
+    if forward:
+        backward = _follows(conclusion, premise, inst, domain, clock)
+        if backward:
+            return Decision("proved", "equivalent", message=f"equivalence ({forward})")
+        converse = _solution_counterexample(conclusion, premise, inst, rng, clock)
+        note = "the converse fails" + (f" at {_fmt_point(converse[0])}" if converse else "")
+        return Decision(
+            "proved",
+            "implies",
+            message=f"implication only (e.g. squaring both sides): {note} ({forward})",
+        )
+    found = _solution_counterexample(premise, conclusion, inst, rng, clock)
+    if found is not None:
+        point, values = found
+        msg = f"the premise holds at {_fmt_point(point)} but the conclusion does not"
+        residual = _or(
+            _limited(lambda: sp.simplify(conclusion), SIMPLIFY_RESIDUAL_SECONDS), conclusion
+        )
+        return Decision(
+            "refuted",
+            "confirmed counterexample",
+            counterexample=point,
+            values=values,
+            residual=residual,
+            message=msg,
+        )
+    if inst.agreed_on_premise:
+        n = inst.agreed_on_premise
+        return Decision(
+            "numeric",
+            f"numeric {n} points",
+            message=f"the conclusion holds at {n} points of the premise; not proved",
+        )
+    return Decision(
+        "undecided", "no proof", message="could not solve the premise or prove the step"
+    )
+
+
+def _follows(
+    premise: sp.Expr, conclusion: sp.Expr, inst: _Instance, domain: Domain, clock: _Clock
+) -> str | None:
+    """Why premise = 0 implies conclusion = 0, or None."""
+    factor = _limited(lambda: _canon(conclusion / premise), min(clock.left(), 1.0))
+    if factor is not None and factor != 0 and not factor.has(sp.nan, sp.zoo):
+        _, den = sp.fraction(factor)
+        if _nonzero_on(den, domain):
+            return "proportional residuals"
+    for var in _solve_order(premise, inst):
+        if clock.left() <= 0:
+            break
+        sols = _limited(lambda v=var: _solution_superset(premise, v), min(clock.left(), 1.0))
+        if not sols:
+            continue
+        if all(_prove_zero(conclusion.xreplace({var: s}), inst, clock.share(0.3)) for s in sols):
+            return f"solved for {var}"
+    return None
+
+
+def _nonzero_on(e: sp.Expr, domain: Domain) -> bool:
+    if e.is_number:
+        return e != 0
+    if e.is_nonzero:
+        return True
+    factors = sp.Mul.make_args(e)
+    if len(factors) > 1:
+        return all(_nonzero_on(f, domain) for f in factors)
+    if isinstance(e, sp.Pow) and e.exp.is_positive:
+        return _nonzero_on(e.base, domain)
+    if isinstance(e, sp.Symbol):
+        dom = _domain_by_name(domain).get(e.name, REAL)
+        return dom.kind in ("interval", "integer", "values") and not dom.contains(Fraction(0))
+    return False
+
+
+def _solve_order(premise: sp.Expr, inst: _Instance) -> list[sp.Symbol]:
+    syms = [s for s in inst.variables if s in premise.free_symbols]
+    return sorted(syms, key=lambda s: (premise.count(s), s.name))
+
+
+def _solution_superset(residual: sp.Expr, var: sp.Symbol) -> list[sp.Expr] | None:
+    """A finite list containing every solution of residual = 0 in var, or None."""
+    dom = sp.S.Reals if var.is_real else sp.S.Complexes
+    sol = sp.solveset(residual, var, dom)
+    while isinstance(sol, sp.Intersection | sp.Complement):
+        finite = [a for a in sol.args if isinstance(a, sp.FiniteSet)]
+        if isinstance(sol, sp.Complement):
+            finite = [sol.args[0]] if isinstance(sol.args[0], sp.FiniteSet) else []
+        if not finite:
+            return None
+        sol = finite[0]
+    return list(sol) if isinstance(sol, sp.FiniteSet) else None
+
+
+def _solution_counterexample(
+    premise: sp.Expr, conclusion: sp.Expr, inst: _Instance, rng: random.Random, clock: _Clock
+) -> tuple[dict[str, str], dict[str, str]] | None:
+    """A domain point where premise = 0 holds (exactly, to 60 digits) and conclusion ≠ 0."""
+    lim = _Clock(max(clock.left(), 1.5))
+    for var in _solve_order(premise, inst):
+        sols = _limited(lambda v=var: sp.solve(premise, v), min(lim.left(), 1.0)) or []
+        sols = [s for s in sols if isinstance(s, sp.Expr)]
+        if not sols:
+            continue
+        for point in inst.space.points(rng, PROBE_POINTS):
+            for sol in sols:
+                found = _check_solution_point(premise, conclusion, inst, var, sol, point)
+                if found is not None:
+                    return found
+            if lim.left() <= 0:
+                return None
+        return None
+    return None
+
+
+def _check_solution_point(premise, conclusion, inst, var, sol, point):
+    sub = {s: sp.Rational(v.numerator, v.denominator) for s, v in point.values.items() if s != var}
+    value = _limited(lambda: sp.simplify(sol.xreplace(sub)), 0.5)
+    if value is None or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    approx = _evalf(value)
+    if approx is None or abs(sp.im(approx)) > 0 or not _in_domain(var, approx, inst):
+        return None
+    full = {**sub, var: value}
+    p_val = _evalf(premise.xreplace(full))
+    c_val = _evalf(conclusion.xreplace(full))
+    if p_val is None or c_val is None or abs(p_val) > 1e-40:
+        return None
+    if abs(c_val) > 1e-30:
+        where = {s.name: str(v) for s, v in sorted(full.items(), key=lambda kv: kv[0].name)}
+        return where, {"premise residual": "0", "conclusion residual": _fmt_number(c_val)}
+    inst.agreed_on_premise += 1
+    return None
+
+
+def _in_domain(var: sp.Symbol, approx: sp.Expr, inst: _Instance) -> bool:
+    dom = inst.space.domains.get(var, REAL)
+    if dom.kind in ("values", "integer"):
+        return False  # irrational solutions of integer variables are not points of the domain
+    real = sp.Rational(sp.re(approx))
+    frac = Fraction(int(real.p), int(real.q))
+    edges = [e for e in (dom.lo, dom.hi) if e is not None]
+    if any(abs(frac - e) < Fraction(1, 10**25) for e in edges):
+        return False  # too close to an edge to tell
+    return dom.contains(frac) and _assumptions_allow(var, frac)
+
+
+def _fmt_point(point: dict[str, str]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in point.items())
+
+
+# ---------------------------------------------------------------------------
+# Instances and sampling
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _ProbeResult:
+    agreed_points: list[_Point] = field(default_factory=list)
+    counterexample: _Point | None = None
+    reason: str = ""
+
+
+@dataclass
+class _Point:
+    values: dict[sp.Symbol, Fraction]
+
+    def exact(self) -> dict[sp.Symbol, sp.Rational]:
+        return {s: sp.Rational(v.numerator, v.denominator) for s, v in self.values.items()}
+
+    def printable(self) -> dict[str, str]:
+        return {s.name: str(v) for s, v in sorted(self.values.items(), key=lambda kv: kv[0].name)}
+
+    def free_values(self, space: _Space) -> dict[sp.Symbol, Fraction]:
+        return {s: self.values[s] for s in space.free}
+
+
+@dataclass
+class _Space:
+    """The points to sample: free coordinates, coordinates fixed by linear constraints,
+    and families constrained to a simplex (Σ y = c, y ≥ 0)."""
+
+    free: list[sp.Symbol]
+    domains: dict[sp.Symbol, SymbolDomain]
+    dependent: list[tuple[sp.Symbol, sp.Expr]]
+    simplex: list[tuple[list[sp.Symbol], Fraction]]
+    unsupported: str = ""  # a constraint we cannot sample on: no refutation possible
+
+    def points(self, rng: random.Random, count: int) -> Iterator[_Point]:
+        produced = 0
+        for attempt in range(count * 5):
+            if produced >= count:
+                return
+            point = self.complete(self._draw_free(rng, nice=attempt < 2))
+            if point is not None:
+                produced += 1
+                yield point
+
+    def _draw_free(self, rng: random.Random, nice: bool) -> dict[sp.Symbol, Fraction]:
+        values: dict[sp.Symbol, Fraction] = {}
+        in_simplex = set()
+        for members, total in self.simplex:
+            weights = [Fraction(rng.randint(1, 64)) for _ in members]
+            scale = total / sum(weights)
+            values.update({s: w * scale for s, w in zip(members, weights, strict=True)})
+            in_simplex.update(members)
+        for s in self.free:
+            if s not in in_simplex:
+                values[s] = _draw(s, self.domains.get(s, REAL), rng, nice or rng.random() < 0.25)
+        return values
+
+    def complete(self, free: dict[sp.Symbol, Fraction]) -> _Point | None:
+        """Fill in constrained coordinates; None when the point leaves the domain."""
+        if self.unsupported:
+            return None
+        values = {s: v for s, v in free.items() if s in self.free}
+        if any(v is None or not self._allows(s, v) for s, v in values.items()):
+            return None
+        for s, formula in self.dependent:
+            exact = formula.xreplace(
+                {k: sp.Rational(v.numerator, v.denominator) for k, v in values.items()}
+            )
+            if not exact.is_Rational:
+                return None
+            v = Fraction(int(exact.p), int(exact.q))
+            if not self._allows(s, v):
+                return None
+            values[s] = v
+        return _Point(values)
+
+    def _allows(self, s: sp.Symbol, v: Fraction) -> bool:
+        return self.domains.get(s, REAL).contains(v) and _assumptions_allow(s, v)
+
+
+@dataclass
+class _Instance:
+    """One concrete equality to decide: expressions, sampling space, evaluator."""
+
+    lhs: sp.Expr  # for proofs (undefined functions kept symbolic)
+    rhs: sp.Expr
+    probe_lhs: sp.Expr  # for numbers (undefined functions replaced by concrete ones)
+    probe_rhs: sp.Expr
+    space: _Space
+    variables: list[sp.Symbol]
+    fixed: dict[str, str]
+    function_text: dict[str, str]
+    interval_subs: dict[sp.Symbol, sp.Expr]
+    agreed_on_premise: int = 0
+    _evaluator: _Evaluator | None = None
+
+    @property
+    def evaluator(self) -> _Evaluator:
+        if self._evaluator is None:
+            self._evaluator = _Evaluator(self.probe_lhs, self.probe_rhs, self.variables)
+        return self._evaluator
+
+    @staticmethod
+    def build(
+        lhs: sp.Expr,
+        rhs: sp.Expr,
+        domain: Domain,
+        fixed: dict[str, str],
+        rng: random.Random,
+        *,
+        constraints: list[sp.Basic] | None = None,
+    ) -> _Instance:
+        cons = list(domain.constraints if constraints is None else constraints)
+        cons = [_or(_limited(lambda c=c: c.doit(), 1.0), c) for c in cons]
+        rename = _indexed_symbols([lhs, rhs, *cons], domain)
+        lhs, rhs = lhs.xreplace(rename), rhs.xreplace(rename)
+        cons = [c.xreplace(rename) for c in cons]
+        probe_l, probe_r, text = _concrete_functions(lhs, rhs, rng)
+        domains = _domains_for(lhs, rhs, cons, domain)
+        space = _build_space(domains, cons, lhs, rhs)
+        variables = sorted(domains, key=lambda s: s.name)
+        return _Instance(
+            lhs,
+            rhs,
+            probe_l,
+            probe_r,
+            space,
+            variables,
+            fixed,
+            text,
+            _interval_substitutions(domains),
+        )
+
+
+def _indexed_symbols(exprs: list[sp.Basic], domain: Domain) -> dict[sp.Indexed, sp.Symbol]:
+    """z[2] -> a plain symbol named "z[2]" carrying what the family's domain implies."""
+    doms = _domain_by_name(domain)
+    out = {}
+    for e in exprs:
+        for ix in e.atoms(sp.Indexed):
+            if all(i.is_Integer for i in ix.indices):
+                dom = doms.get(ix.base.label.name, REAL)
+                out[ix] = sp.Symbol(str(ix), **_assumptions_for(dom, ix))
+    return out
+
+
+def _assumptions_for(dom: SymbolDomain, ix: sp.Indexed) -> dict[str, bool]:
+    assumptions = {"real": True}
+    if dom.kind == "integer" or (
+        dom.kind == "values" and all(v.denominator == 1 for v in dom.values)
+    ):
+        assumptions["integer"] = True
+    lo = dom.lo if dom.kind != "values" else min(dom.values, default=None)
+    if lo is not None and (lo > 0 or (lo == 0 and dom.lo_open and dom.kind != "values")):
+        assumptions["positive"] = True
+    elif lo is not None and lo >= 0:
+        assumptions["nonnegative"] = True
+    if ix.is_positive:
+        assumptions["positive"] = True
+    return assumptions
+
+
+def _domains_for(lhs, rhs, cons, domain: Domain) -> dict[sp.Symbol, SymbolDomain]:
+    doms = _domain_by_name(domain)
+    syms: set[sp.Symbol] = set()
+    for e in (lhs, rhs, *cons):
+        syms |= {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
+    out = {}
+    for s in syms:
+        family = s.name.split("[", 1)[0] if s.name.endswith("]") else s.name
+        out[s] = doms.get(s.name, doms.get(family, REAL))
+    return out
+
+
+def _build_space(domains, cons, lhs, rhs) -> _Space:
+    free = sorted(domains, key=lambda s: s.name)
+    dependent: list[tuple[sp.Symbol, sp.Expr]] = []
+    simplex: list[tuple[list[sp.Symbol], Fraction]] = []
+    unsupported = ""
+    for c in cons:
+        if c is sp.true:
+            continue
+        if not isinstance(c, sp.Eq):
+            unsupported = f"cannot sample on the constraint {c}"
+            continue
+        resid = (c.lhs - c.rhs).xreplace(dict(dependent))
+        if resid == 0:
+            continue
+        solved = _solve_linear(resid, [s for s in free if s in resid.free_symbols])
+        if solved is None:
+            unsupported = f"cannot sample on the constraint {c}"
+            continue
+        dep, formula = solved
+        free.remove(dep)
+        dependent.append((dep, formula))
+        group = _simplex_group(resid, dep, domains)
+        if group is not None:
+            simplex.append(group)
+    return _Space(free, domains, dependent, simplex, unsupported)
+
+
+def _solve_linear(resid: sp.Expr, candidates: list[sp.Symbol]) -> tuple[sp.Symbol, sp.Expr] | None:
+    for s in reversed(candidates):  # the last symbol by name is the one computed
+        coeff = sp.expand(resid).coeff(s)
+        rest = sp.expand(resid - coeff * s)
+        if coeff.is_number and coeff != 0 and s not in rest.free_symbols:
+            return s, -rest / coeff
+    return None
+
+
+def _simplex_group(resid, dep, domains) -> tuple[list[sp.Symbol], Fraction] | None:
+    """Σ y_i - c with every y_i ≥ 0: sample y by normalising positive weights."""
+    poly = sp.expand(resid)
+    members = sorted(poly.free_symbols, key=lambda s: s.name)
+    if any(poly.coeff(s) != 1 for s in members):
+        return None
+    total = -poly.subs({s: 0 for s in members})
+    if not (total.is_Rational and total > 0):
+        return None
+    for s in members:
+        dom = domains.get(s, REAL)
+        if dom.lo is None or dom.lo < 0 or dom.kind not in ("interval", "real"):
+            return None
+    del dep  # sampled like the others; complete() recomputes it, which closes the sum exactly
+    return members, Fraction(int(total.p), int(total.q))
+
+
+def _interval_substitutions(domains: dict[sp.Symbol, SymbolDomain]) -> dict[sp.Symbol, sp.Expr]:
+    """y ∈ (lo, hi) ↦ lo + (hi-lo)·s/(1+s) with s > 0: makes y - lo and hi - y visibly positive."""
+    subs = {}
+    for sym, dom in domains.items():
+        if dom.kind != "interval" or not (dom.lo_open and dom.hi_open):
+            continue
+        s = sp.Dummy(f"{sym.name}_s", positive=True)
+        lo = None if dom.lo is None else sp.Rational(dom.lo.numerator, dom.lo.denominator)
+        hi = None if dom.hi is None else sp.Rational(dom.hi.numerator, dom.hi.denominator)
+        if lo is not None and hi is not None:
+            subs[sym] = lo + (hi - lo) * s / (1 + s)
+        elif lo is not None:
+            subs[sym] = lo + s
+        elif hi is not None:
+            subs[sym] = hi - s
+    return subs
+
+
+def _concrete_functions(lhs: sp.Expr, rhs: sp.Expr, rng: random.Random):
+    """Undefined f(x) -> a concrete seeded function for probing: a counterexample with one
+    particular f refutes a claim about every f."""
+    funcs = sorted({a.func for e in (lhs, rhs) for a in e.atoms(AppliedUndef)}, key=str)
+    if not funcs:
+        return lhs, rhs, {}
+    text: dict[str, str] = {}
+    probe_l, probe_r = lhs, rhs
+    for f in funcs:
+        arity = next(len(a.args) for e in (lhs, rhs) for a in e.atoms(AppliedUndef) if a.func == f)
+        ts = sp.symbols(f"t1:{arity + 1}", real=True)
+        c = [Fraction(rng.randint(1, 6), rng.choice((1, 2, 3))) for _ in range(3)]
+        body = sum(sp.Rational(c[0].numerator, c[0].denominator) * t + t**2 / 2 for t in ts)
+        body += sp.exp(sp.Rational(c[1].numerator, c[1].denominator) * ts[0]) / 3 + sp.prod(ts)
+        lam = sp.Lambda(ts, body)
+        text[f"{f}({', '.join(t.name for t in ts)})"] = sp.sstr(body)
+        probe_l = _replace_function(probe_l, f, lam)
+        probe_r = _replace_function(probe_r, f, lam)
+    return probe_l, probe_r, text
+
+
+def _replace_function(e: sp.Expr, f: Any, lam: sp.Lambda) -> sp.Expr:
+    replaced = e.replace(
+        lambda a: isinstance(a, AppliedUndef) and a.func == f, lambda a: lam(*a.args)
+    )
+    return _or(_limited(lambda: replaced.doit(), 2.0), replaced)
+
+
+def _draw(sym: sp.Symbol, dom: SymbolDomain, rng: random.Random, nice: bool) -> Fraction | None:
+    """One value for sym inside dom and its SymPy assumptions; nice values preferred if asked."""
+    if nice:
+        options = [v for v in NICE if dom.contains(v) and _assumptions_allow(sym, v)]
+        if dom.kind == "values":
+            options = list(dom.values)
+        if options:
+            return rng.choice(options)
+    for _ in range(30):
+        v = _draw_raw(sym, dom, rng)
+        if dom.contains(v) and _assumptions_allow(sym, v):
+            return v
+    return None
+
+
+def _draw_raw(sym: sp.Symbol, dom: SymbolDomain, rng: random.Random) -> Fraction:
+    if dom.kind == "values":
+        return rng.choice(dom.values)
+    lo, hi = dom.lo, dom.hi
+    if sym.is_nonnegative and (lo is None or lo < 0):
+        lo = Fraction(0)
+    if sym.is_nonpositive and (hi is None or hi > 0):
+        hi = Fraction(0)
+    if dom.kind == "integer" or sym.is_integer:
+        low = int(lo) if lo is not None else (hi - 6 if hi is not None else -4)
+        high = int(hi) if hi is not None else low + 8
+        return Fraction(rng.randint(int(low), int(high)))
+    if lo is None and hi is None:
+        lo, hi = Fraction(-3), Fraction(3)
+    elif hi is None:
+        hi = lo + 3
+    elif lo is None:
+        lo = hi - 3
+    return lo + (hi - lo) * Fraction(rng.randint(1, 191), 192)
+
+
+def _assumptions_allow(sym: sp.Symbol, v: Fraction) -> bool:
+    checks = (
+        (sym.is_positive, v > 0),
+        (sym.is_nonnegative, v >= 0),
+        (sym.is_negative, v < 0),
+        (sym.is_nonpositive, v <= 0),
+        (sym.is_nonzero, v != 0),
+        (sym.is_integer, v.denominator == 1),
+        (sym.is_even, v.denominator == 1 and v.numerator % 2 == 0),
+        (sym.is_odd, v.denominator == 1 and v.numerator % 2 == 1),
+    )
+    return all(ok for assumed, ok in checks if assumed)
+
+
+def _probe(inst: _Instance, rng: random.Random) -> _ProbeResult:
+    """Refute-first: evaluate both sides at domain points; confirm any difference."""
+    result = _ProbeResult()
+    if inst.space.unsupported:
+        result.reason = inst.space.unsupported
+        return result
+    evaluator = inst.evaluator
+    for point in inst.space.points(rng, PROBE_TRIES):
+        values = evaluator(point)
+        if values is None:
+            continue  # a singularity of either side: not a counterexample
+        if not _differ(*values):
+            result.agreed_points.append(point)
+        elif _confirmed_here_and_nearby(inst, point):
+            result.counterexample = point
+            return result
+        if len(result.agreed_points) >= PROBE_POINTS:
+            break
+    return result
+
+
+def _confirmed_here_and_nearby(inst: _Instance, point: _Point) -> bool:
+    if _confirm(inst.probe_lhs, inst.probe_rhs, point.exact()) is None:
+        return False
+    near = _nearby(inst.space, point)
+    if near is None:
+        return True
+    values = inst.evaluator(near)
+    return values is None or _differ(*values)  # a singular neighbour is no evidence either way
+
+
+def _nearby(space: _Space, point: _Point) -> _Point | None:
+    step = Fraction(1, 2**20)
+    for sign in (1, -1):
+        moved = {}
+        for s in space.free:
+            v = point.values[s]
+            dom = space.domains.get(s, REAL)
+            continuous = dom.kind in ("real", "interval") and not s.is_integer
+            moved[s] = v + sign * step if continuous else v
+        near = space.complete(moved)
+        if near is not None and all(
+            space.domains.get(s, REAL).contains(v) and _assumptions_allow(s, v)
+            for s, v in near.values.items()
+        ):
+            return near
+    return None
+
+
+def _adaptive_refute(inst: _Instance, points: list[_Point], clock: _Clock) -> _Point | None:
+    """Differences below 30 digits (e^{π√163} vs an integer): adaptive evalf raises its
+    working precision on cancellation, so a non-zero result is significant."""
+    diff = inst.probe_lhs - inst.probe_rhs
+    for point in points:
+        if clock.left() <= 0:
+            return None
+        value = _limited(lambda p=point: diff.xreplace(p.exact()).evalf(DPS, maxn=400), 0.5)
+        if value is None or not value.is_number or value == 0:
+            continue
+        if value.is_Float and value._prec < 20:  # e.g. 0.e-383: zero to working precision
+            continue
+        if _confirm(inst.probe_lhs, inst.probe_rhs, point.exact(), rel=mpmath.mpf(10) ** -55):
+            return point
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Evaluation helpers
+# ---------------------------------------------------------------------------
+
+
+class _Evaluator:
+    """Both sides at a point, mpmath at DPS digits, complex; None where either is undefined."""
+
+    def __init__(self, lhs: sp.Expr, rhs: sp.Expr, variables: list[sp.Symbol]):
+        self.lhs, self.rhs, self.variables = lhs, rhs, variables
+        self.compiled = _limited(lambda: sp.lambdify(variables, [lhs, rhs], modules="mpmath"), 5.0)
+
+    def __call__(self, point: _Point) -> tuple[Any, Any] | None:
+        with mpmath.workdps(DPS):
+            if self.compiled is not None:
+                try:
+                    args = [
+                        mpmath.mpf(point.values[s].numerator) / point.values[s].denominator
+                        for s in self.variables
+                    ]
+                    return _finite_pair(self.compiled(*args))
+                except (ArithmeticError, ValueError):
+                    return None  # a pole or a value outside every branch: undefined here
+                except Exception:  # noqa: BLE001 - untranslatable function: fall back to evalf
+                    pass
+            return self._by_evalf(point)
+
+    def _by_evalf(self, point: _Point) -> tuple[Any, Any] | None:
+        exact = point.exact()
+        out = []
+        for side in (self.lhs, self.rhs):
+            value = _limited(lambda s=side: s.xreplace(exact).evalf(DPS), 1.0)
+            if value is None or not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                return None
+            try:
+                out.append(_to_mp(value))
+            except (TypeError, ValueError, AttributeError):
+                return None
+        return _finite_pair(out)
+
+
+def _finite_pair(values: Any) -> tuple[Any, Any] | None:
+    try:
+        a, b = (mpmath.mpmathify(v) for v in values)
+    except (TypeError, ValueError):
+        return None
+    if any(mpmath.isinf(v) or mpmath.isnan(v) for v in (a, b)):
+        return None
+    return a, b
+
+
+def _differ(a: Any, b: Any, rel: Any = REL_TOL) -> bool:
+    scale = max(mpmath.mpf(1), abs(a), abs(b))
+    return abs(a - b) > rel * scale
+
+
+def _confirm(lhs: sp.Expr, rhs: sp.Expr, exact: dict, rel: Any = CONFIRM_TOL) -> tuple | None:
+    """Both sides at the exact rational point, to 60 digits; (lhs, rhs) if they differ."""
+
+    def evaluate():
+        out = []
+        for side in (lhs, rhs):
+            value = side.xreplace(exact)
+            if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.free_symbols:
+                return None
+            out.append(value.evalf(CONFIRM_DPS, strict=True))
+        return out
+
+    pair = _limited(evaluate, 2.0)
+    if pair is None or not all(v.is_number for v in pair):
+        return None
+    with mpmath.workdps(CONFIRM_DPS + 10):
+        try:
+            a, b = (_to_mp(v) for v in pair)
+        except (TypeError, ValueError):
+            return None
+        if any(mpmath.isinf(v) or mpmath.isnan(v) for v in (a, b)) or not _differ(a, b, rel):
+            return None
+    return pair[0], pair[1]
+
+
+def _to_mp(v: sp.Expr) -> Any:
+    re, im = v.as_real_imag()
+    prec = mpmath.mp.prec
+    return mpmath.mpc(sp.Float(re)._to_mpmath(prec), sp.Float(im)._to_mpmath(prec))
+
+
+def _evalf(e: sp.Expr) -> sp.Expr | None:
+    value = _limited(lambda: e.evalf(CONFIRM_DPS), 1.0)
+    if value is None or not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    return value
+
+
+def _fmt_number(v: Any) -> str:
+    re, im = _as_expr(v).as_real_imag()
+    text = mpmath.nstr(sp.Float(re, 20)._to_mpmath(80), 15)
+    if im != 0:
+        text += f" + {mpmath.nstr(sp.Float(im, 20)._to_mpmath(80), 15)}i"
+    return text
+
+
+def _doit(e: sp.Expr, clock: _Clock) -> sp.Expr | None:
+    if not e.has(sp.Derivative, sp.Subs, sp.Sum, sp.Product, sp.Integral):
+        return e
+    return _limited(lambda: e.doit(), max(clock.left(), 1.0))
+
+
+def _apply_cases(lhs: sp.Expr, rhs: sp.Expr, domain: Domain) -> tuple[sp.Expr, sp.Expr]:
+    """A case q = j means the same index: substitute before anything else."""
+    for case in domain.cases:
+        if isinstance(case, sp.Eq) and isinstance(case.lhs, sp.Symbol):
+            for old in lhs.free_symbols | rhs.free_symbols:
+                if isinstance(old, sp.Symbol) and old.name == case.lhs.name:
+                    lhs, rhs = lhs.xreplace({old: case.rhs}), rhs.xreplace({old: case.rhs})
+    return lhs, rhs
+
+
+def _rename_bound_pair(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """Σ_k f(k) and Σ_j f(j): give bound indices canonical names so the two compare equal."""
+    avoid = {s.name for e in (lhs, rhs) for s in e.free_symbols if isinstance(s, sp.Symbol)}
+    names = [n for n in ("k", "l", "r", "s", "u", "v", "w") if n not in avoid]
+    names += [f"k_{i}" for i in range(1, 20) if f"k_{i}" not in avoid]
+    return _rename_bound(lhs, names, 0), _rename_bound(rhs, names, 0)
+
+
+def _rename_bound(e: sp.Basic, names: list[str], offset: int) -> sp.Basic:
+    if isinstance(e, sp.Sum | sp.Product):
+        mapping: dict[sp.Symbol, sp.Symbol] = {}
+        limits = []
+        for n, (var, *bounds) in enumerate(e.limits):
+            new = sp.Symbol(names[min(offset + n, len(names) - 1)], integer=True)
+            limits.append((new, *(b.xreplace(mapping) for b in bounds)))
+            mapping[var] = new
+        body = _rename_bound(e.function.xreplace(mapping), names, offset + len(e.limits))
+        return e.func(body, *limits)
+    if not e.args or not e.has(sp.Sum, sp.Product):
+        return e
+    return e.func(*(_rename_bound(a, names, offset) for a in e.args))
+
+
+def _or(value: Any, default: Any) -> Any:
+    """value unless it is None (SymPy's 0 is falsy, so ``value or default`` would be wrong)."""
+    return default if value is None else value
+
+
+def _as_expr(value: Any) -> sp.Expr:
+    # numbers only; never strings (the engine evaluates no text)
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    return value
+
+
+def _domain_by_name(domain: Domain) -> dict[str, SymbolDomain]:
+    return {s.name: d for s, d in domain.symbols.items()}
+
+
+# ---------------------------------------------------------------------------
+# Time limits
+# ---------------------------------------------------------------------------
+
+
+class _OutOfTime(BaseException):
+    """Raised asynchronously in the working thread at a soft limit (BaseException: SymPy's
+    ``except Exception`` blocks must not swallow it)."""
+
+
+class _Clock:
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def share(self, fraction: float) -> _Clock:
+        return _Clock(max(self.left(), 0.0) * fraction)
+
+
+def _limited(fn: Callable[[], Any], seconds: float) -> Any:
+    """fn() or None when it raised or ran longer than seconds."""
+    if seconds <= 0:
+        return None
+    try:
+        with _time_limit(seconds):
+            return fn()
+    except _OutOfTime:
+        return None
+    except Exception:  # noqa: BLE001 - SymPy raises anything (StopIteration, PolynomialError, ...)
+        return None
+    except RecursionError:
+        return None
+
+
+# Own prototypes (not argtypes on the shared ctypes.pythonapi attribute other modules use).
+_set_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
+_clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)(
+    ("PyThreadState_SetAsyncExc", ctypes.pythonapi)
+)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    thread_id = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def fire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _set_async_exc(thread_id, _OutOfTime)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            state["done"] = True
+            if state["fired"]:  # fired but maybe not delivered yet: withdraw it
+                _clear_async_exc(thread_id, None)
+        timer.cancel()

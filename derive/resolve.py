@@ -1,0 +1,323 @@
+"""Stage 2, second half: a chain's context in SymPy terms.
+
+`context.py` validates what the user declared (as LaTeX strings); this module
+turns it, plus the definitions a document has made so far, into the three
+things later stages need: a `Notation` for the parser, a `Domain` for the
+engine, and `Definitions` that are substituted before a step is decided.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+
+from derive.context import ContextSpec
+from derive.domain import Domain, SymbolDomain
+from derive.latex import LatexError, Notation, free_symbols, parse_latex
+
+MAX_EXPANSION_ROUNDS = 12  # definitions referring to definitions, a → σ(z) → z → wx+b
+
+# `\sigma(z)`, `f(x, y)`, `H(p, q)`: the head of a function definition.
+FUNCTION_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*\(\s*([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*\)\s*$")
+# `L`, `a`, `\ell`: a bare symbol; `a_j`, `a_{j}`, `y_{ij}`: an indexed family.
+SYMBOL_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*$")
+INDEXED_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*_\s*(?:\{\s*([A-Za-z,\s]+?)\s*\}|([A-Za-z]))\s*$")
+
+
+def bare(name: str) -> str:
+    return name[1:] if name.startswith("\\") else name
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the left side of a definition names."""
+
+    kind: str  # "symbol" | "indexed" | "function"
+    name: str  # without backslash
+    params: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == "function":
+            return f"{self.name}({', '.join(self.params)})"
+        if self.kind == "indexed":
+            return f"{self.name}_{{{''.join(self.params)}}}"
+        return self.name
+
+
+def definition_head(latex: str) -> Head | None:
+    """The head a chain's first expression would define, if it is one."""
+    if m := FUNCTION_HEAD.match(latex):
+        params = tuple(p.strip() for p in m[2].split(","))
+        return Head("function", bare(m[1]), params)
+    if m := SYMBOL_HEAD.match(latex):
+        name = bare(m[1])
+        if name in ("e", "pi"):
+            return None
+        return Head("symbol", name)
+    if m := INDEXED_HEAD.match(latex):
+        inner = (m[2] or m[3] or "").replace(",", "").replace(" ", "")
+        if inner and len(inner) <= 2:
+            return Head("indexed", bare(m[1]), tuple(inner))
+    return None
+
+
+@dataclass(frozen=True)
+class SourceDefinition:
+    """A definition as written (from the context or the document)."""
+
+    head: Head
+    body: str  # LaTeX
+    origin: str  # "context" or "path:line"
+
+
+@dataclass
+class Definition:
+    head: Head
+    params: tuple[sp.Symbol, ...]
+    body: sp.Expr
+
+
+@dataclass
+class Environment:
+    """Everything needed to read and decide the steps of one chain."""
+
+    notation: Notation
+    domain: Domain
+    definitions: dict[tuple[str, str], Definition] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # unreadable context entries
+
+    def parse(self, latex: str, *, relation: bool = False) -> sp.Basic:
+        return parse_latex(latex, self.notation, relation=relation)
+
+
+# --------------------------------------------------------------------------
+# Building the environment
+# --------------------------------------------------------------------------
+
+
+def assumptions_for(domain: SymbolDomain) -> dict[str, bool]:
+    """SymPy assumptions implied by a declared domain (they let simplify use them)."""
+    if domain.kind == "values":
+        values = domain.values
+        out = {"real": True}
+        if values and min(values) >= 0:
+            out["nonnegative"] = True
+        if values and all(v.denominator == 1 for v in values):
+            out["integer"] = True
+        return out
+    out = {"real": True}
+    if domain.kind == "integer":
+        out["integer"] = True
+    if domain.lo is not None and (domain.lo > 0 or (domain.lo == 0 and domain.lo_open)):
+        out["positive"] = True
+    elif domain.lo is not None and domain.lo >= 0:
+        out["nonnegative"] = True
+    if domain.hi is not None and (domain.hi < 0 or (domain.hi == 0 and domain.hi_open)):
+        out["negative"] = True
+    elif domain.hi is not None and domain.hi <= 0:
+        out["nonpositive"] = True
+    return out
+
+
+def build_environment(spec: ContextSpec, document_definitions: list[SourceDefinition]) -> Environment:
+    sizes = {bare(name) for name in spec.sizes}
+    size_symbols = {name: sp.Symbol(name, integer=True, positive=True) for name in sizes}
+    indices: dict[str, sp.Expr] = {}
+    for index, size in spec.indices.items():
+        indices[bare(index)] = sp.Integer(size) if isinstance(size, int) else size_symbols[bare(size)]
+
+    context_definitions = [
+        SourceDefinition(Head("function", bare(f.name), f.params), f.body, "context")
+        for f in spec.functions.values()
+        if f.body is not None
+    ]
+    for name, body in spec.define.items():
+        head = definition_head(name)
+        if head is None:
+            raise LatexError(f"cannot define {name!r}: not a symbol, indexed name or function head")
+        context_definitions.append(SourceDefinition(head, body, "context"))
+    all_definitions = context_definitions + document_definitions
+
+    functions = {bare(f.name) for f in spec.functions.values()}
+    functions |= {d.head.name for d in all_definitions if d.head.kind == "function"}
+    names = {d.head.name for d in all_definitions}
+    notation = Notation(
+        symbols={bare(n): assumptions_for(d) for n, d in spec.symbols.items()},
+        functions=functions,
+        indices=indices,
+        sizes=sizes,
+        names=names - functions,
+        log_base=spec.log,
+    )
+    domain = Domain(
+        sizes={size_symbols[bare(n)]: rng for n, rng in spec.sizes.items()},
+        indices={notation.symbol(i): bound for i, bound in indices.items()},
+    )
+    for name, dom in spec.symbols.items():
+        domain.symbols[notation.symbol(bare(name))] = dom
+        domain.symbols[notation.indexed_base(bare(name)).label] = dom
+    env = Environment(notation, domain)
+
+    for text in spec.constraints:
+        env.domain.constraints.append(_parse_relation(env, text, "constraint"))
+    for text in spec.cases:
+        env.domain.cases.append(_parse_relation(env, text, "case"))
+    for source in all_definitions:
+        try:
+            definition = parse_definition(env, source)
+        except LatexError as exc:
+            # The definition stays unread; steps that use the name cannot be
+            # decided, which is reported where the definition is written.
+            env.problems.append(f"definition of {source.head.describe()} ({source.origin}): {exc}")
+            continue
+        env.definitions[(definition.head.kind, definition.head.name)] = definition
+    return env
+
+
+def _parse_relation(env: Environment, text: str, what: str) -> sp.Basic:
+    try:
+        return env.parse(text, relation=True)
+    except LatexError as exc:
+        raise LatexError(f"{what} {text!r}: {exc}") from exc
+
+
+def parse_definition(env: Environment, source: SourceDefinition) -> Definition:
+    head = source.head
+    params = tuple(env.notation.symbol(p) for p in head.params)
+    body = rename_bound(env.parse(source.body))
+    return Definition(head, params, body)
+
+
+def rename_bound(expr: sp.Basic) -> sp.Basic:
+    """Give every summation index in a definition body a primed name, so that
+    substituting the body where the same letter is free (L = -Σ_j y_j ln a_j
+    inside ∂L/∂z_j) cannot capture it."""
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, (sp.Sum, sp.Product)):
+            body = visit(node.function)
+            limits = []
+            for var, *bounds in node.limits:
+                fresh = sp.Symbol(f"{var.name}'", **var.assumptions0)
+                body = body.xreplace({var: fresh})
+                limits.append((fresh, *bounds))
+            return node.func(body, *limits)
+        if not node.args or isinstance(node, (sp.Indexed, sp.IndexedBase)) and not node.args:
+            return node
+        if isinstance(node, sp.Indexed):
+            return node.func(node.base, *[visit(a) for a in node.indices])
+        return node.func(*[visit(a) for a in node.args])
+
+    return visit(expr)
+
+
+# --------------------------------------------------------------------------
+# Substituting definitions
+# --------------------------------------------------------------------------
+
+
+def expand_definitions(expr: sp.Basic, env: Environment) -> sp.Basic:
+    """Replace every defined name by its definition, to a fixed point.
+
+    Derivatives are taken with respect to the variable *as written*: in
+    ∂L/∂a_q the name a is kept as an independent variable while L is
+    differentiated, and only then replaced by its definition.
+    """
+    for _ in range(MAX_EXPANSION_ROUNDS):
+        new = _expand_once(expr, env, frozenset())
+        if new == expr:
+            return new
+        expr = new
+    raise LatexError("definitions refer to each other in a cycle (or nest more than 12 deep)")
+
+
+def _expand_once(node: sp.Basic, env: Environment, keep: frozenset[str]) -> sp.Basic:
+    defs = env.definitions
+    if isinstance(node, sp.Symbol):
+        definition = defs.get(("symbol", node.name))
+        if definition is not None and node.name not in keep:
+            return definition.body
+        return node
+    if isinstance(node, sp.Indexed):
+        indices = [_expand_once(i, env, keep) for i in node.indices]
+        name = str(node.base.label)
+        definition = defs.get(("indexed", name))
+        if definition is not None and name not in keep and len(indices) == len(definition.params):
+            return definition.body.subs(dict(zip(definition.params, indices, strict=True)))
+        return node.base[tuple(indices)]
+    if isinstance(node, sp.Derivative):
+        variables = [var for var, _ in node.variable_count]
+        held = keep | {_variable_name(v) for v in variables}
+        inner = node.expr
+        for _ in range(MAX_EXPANSION_ROUNDS):
+            new_inner = _expand_once(inner, env, held)
+            if new_inner == inner:
+                break
+            inner = new_inner
+        if isinstance(inner, (sp.Symbol, sp.Indexed)) and inner not in variables:
+            # ∂L/∂w or ∂a_q/∂z_j with L, a never defined: an unknown function
+            # of the variable, not a constant (whose derivative would silently
+            # be 0).  Such a step cannot be decided, and says so.
+            inner = _unknown_function(inner, variables)
+        derivative = sp.Derivative(inner, *node.variable_count)
+        # Evaluate now, while the variable is still independent: afterwards its
+        # own definition is substituted.  (Indexed variables differentiate
+        # entries of the same family through KroneckerDelta: a[j'] by a[q].)
+        return derivative.doit()
+    if isinstance(node, AppliedUndef):
+        args = [_expand_once(a, env, keep) for a in node.args]
+        definition = defs.get(("function", node.func.__name__))
+        if definition is not None and len(args) == len(definition.params):
+            return definition.body.subs(dict(zip(definition.params, args, strict=True)))
+        return node.func(*args)
+    if not node.args:
+        return node
+    return node.func(*[_expand_once(a, env, keep) for a in node.args])
+
+
+def _unknown_function(name: sp.Basic, variables: list[sp.Basic]) -> sp.Basic:
+    if isinstance(name, sp.Indexed):
+        return sp.Function(str(name.base.label))(*name.indices, *variables)
+    return sp.Function(str(name))(*variables)
+
+
+def _variable_name(var: sp.Basic) -> str:
+    if isinstance(var, sp.Indexed):
+        return str(var.base.label)
+    return str(var)
+
+
+# --------------------------------------------------------------------------
+# Index hygiene (design §5): free indices and indices bound twice
+# --------------------------------------------------------------------------
+
+
+def index_symbols(expr: sp.Basic, env: Environment) -> set[sp.Symbol]:
+    """Symbols that act as indices: declared ones, summation variables, and
+    anything used inside an Indexed subscript."""
+    declared = set(env.domain.indices)
+    used: set[sp.Symbol] = set()
+    for indexed in expr.atoms(sp.Indexed):
+        for index in indexed.indices:
+            used |= index.free_symbols
+    for big in expr.atoms(sp.Sum, sp.Product):
+        used |= {var for var, *_ in big.limits}
+    return (declared | used) - set(env.domain.sizes)
+
+
+def free_indices(expr: sp.Basic, env: Environment, indices: set[sp.Symbol]) -> set[sp.Symbol]:
+    return free_symbols(expr) & indices
+
+
+def bound_and_free(expr: sp.Basic) -> set[sp.Symbol]:
+    """Indices bound by a sum that also occur free in the same expression."""
+    clashes: set[sp.Symbol] = set()
+    free = free_symbols(expr)
+    for big in expr.atoms(sp.Sum, sp.Product):
+        for var, *_ in big.limits:
+            if var in free:
+                clashes.add(var)
+    return clashes

@@ -1,0 +1,201 @@
+"""The units of work that run inside the killable worker.
+
+Everything that touches document text or SymPy algebra happens here, so the
+hard time bound and the memory guard of derive/worker.py cover it: reading a
+chain's expressions, and deciding one step.  Tasks and outcomes are plain
+picklable data; each worker keeps a small cache of built environments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from derive.context import ContextSpec
+from derive.latex import LatexError
+from derive.resolve import (
+    Environment,
+    SourceDefinition,
+    bound_and_free,
+    build_environment,
+    expand_definitions,
+    free_indices,
+    index_symbols,
+)
+
+_ENVIRONMENTS: dict[str, Environment] = {}
+
+
+def environment(spec: ContextSpec, definitions: list[SourceDefinition]) -> Environment:
+    key = hashlib.sha256(pickle.dumps((spec, definitions))).hexdigest()
+    env = _ENVIRONMENTS.get(key)
+    if env is None:
+        if len(_ENVIRONMENTS) > 64:
+            _ENVIRONMENTS.clear()
+        env = _ENVIRONMENTS[key] = build_environment(spec, definitions)
+    return env
+
+
+# --------------------------------------------------------------------------
+# Reading a chain
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class ReadOutcome:
+    ok: bool
+    message: str = ""
+    column: int = 0
+    fragment: str = ""
+
+
+@dataclass
+class ChainReading:
+    items: list[ReadOutcome]
+    context_problems: list[str] = field(default_factory=list)
+
+
+def read_chain(
+    spec: ContextSpec,
+    definitions: list[SourceDefinition],
+    items: list[str],
+    equations: bool,
+    skip_first: bool,
+) -> ChainReading:
+    """Parse every item of a chain; report which ones cannot be read and why.
+
+    `skip_first`: the first item is a definition head, read by its own rule.
+    """
+    try:
+        env = environment(spec, definitions)
+    except LatexError as exc:
+        failed = ReadOutcome(False, f"context: {exc}")
+        return ChainReading([failed for _ in items], [str(exc)])
+    outcomes = []
+    for position, latex in enumerate(items):
+        if skip_first and position == 0:
+            outcomes.append(ReadOutcome(True))
+            continue
+        try:
+            env.parse(latex, relation=equations)
+            outcomes.append(ReadOutcome(True))
+        except LatexError as exc:
+            outcomes.append(ReadOutcome(False, exc.message, exc.column, exc.fragment))
+    return ChainReading(outcomes, list(env.problems))
+
+
+# --------------------------------------------------------------------------
+# Deciding a step
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class StepTask:
+    spec: ContextSpec
+    definitions: list[SourceDefinition]
+    lhs: str
+    rhs: str
+    relation: str  # "=", "approx", "equations"
+    seed: int
+    budget: float
+
+
+@dataclass
+class StepOutcome:
+    verdict: str
+    method: str = ""
+    residual: str | None = None
+    ratio: str | None = None
+    counterexample: dict[str, str] | None = None
+    values: dict[str, str] | None = None
+    message: str = ""
+    relation: str = "="
+
+
+def decide_step(task: StepTask) -> StepOutcome:
+    from derive import engine  # imported in the worker, after the fork
+
+    try:
+        env = environment(task.spec, task.definitions)
+        equations = task.relation == "equations"
+        lhs = env.parse(task.lhs, relation=equations)
+        rhs = env.parse(task.rhs, relation=equations)
+    except LatexError as exc:
+        return StepOutcome("unparsed", message=str(exc))
+
+    hygiene = index_hygiene(lhs, rhs, env)
+    try:
+        lhs_full = expand_definitions(lhs, env)
+        rhs_full = expand_definitions(rhs, env)
+    except LatexError as exc:
+        return StepOutcome("undecided", message=str(exc))
+
+    if equations:
+        decision = engine.decide_implication(
+            lhs_full, rhs_full, env.domain, seed=task.seed, budget=task.budget
+        )
+        relation = "implies"
+        if decision.verdict in ("proved", "bounded", "numeric") and "equivalen" in decision.message:
+            relation = "equivalent"
+    elif task.relation == "approx":
+        digits = _decimal_places(task.rhs)
+        decision = engine.decide_approx(lhs_full, digits, rhs_full, env.domain)
+        relation = "approx"
+    else:
+        decision = engine.decide_equal(
+            lhs_full, rhs_full, env.domain, seed=task.seed, budget=task.budget
+        )
+        relation = "="
+
+    message = decision.message
+    if decision.verdict == "refuted" and hygiene:
+        message = f"{hygiene}. {message}".strip()
+    return StepOutcome(
+        verdict=decision.verdict,
+        method=decision.method,
+        residual=_latex(decision.residual),
+        ratio=_latex(decision.ratio),
+        counterexample=decision.counterexample,
+        values=decision.values,
+        message=message,
+        relation=relation,
+    )
+
+
+def index_hygiene(lhs: sp.Basic, rhs: sp.Basic, env: Environment) -> str:
+    """Notation slips with indices, said in words (design §5)."""
+    indices = index_symbols(lhs, env) | index_symbols(rhs, env)
+    notes = []
+    for side, expr in (("left", lhs), ("right", rhs)):
+        for index in sorted(bound_and_free(expr), key=str):
+            notes.append(
+                f"index {index} is used outside the sum that binds it (on the {side} side)"
+            )
+    left, right = free_indices(lhs, env, indices), free_indices(rhs, env, indices)
+    for index in sorted(right - left, key=str):
+        notes.append(
+            f"index {index} is free on the right but not on the left: "
+            f"a chain rule written without its sum over {index}?"
+        )
+    for index in sorted(left - right, key=str):
+        notes.append(f"index {index} is free on the left but not on the right")
+    return "; ".join(notes)
+
+
+def _decimal_places(latex: str) -> int:
+    text = latex.strip()
+    if "." in text:
+        return len(text.split(".")[-1].strip())
+    return 0
+
+
+def _latex(expr: sp.Basic | None) -> str | None:
+    if expr is None:
+        return None
+    try:
+        return sp.latex(expr)
+    except Exception:  # printing must never sink a verdict
+        return str(expr)
