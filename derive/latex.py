@@ -37,7 +37,10 @@ from functools import cached_property
 import sympy as sp
 
 MAX_LENGTH = 4000  # characters per expression
-MAX_DEPTH = 60  # nesting of groups and operators
+MAX_DEPTH = 60  # nesting of brackets and braces
+# Each bracket level costs the recursive descent a few rule levels (expression,
+# term, power); this bound keeps far below Python's recursion limit.
+MAX_RULE_DEPTH = 5 * MAX_DEPTH
 MAX_EXPONENT_DIGITS = 4000  # exact integer results larger than this are refused
 
 
@@ -83,6 +86,7 @@ SPACING = frozenset(
 )
 RELATIONS = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt, "leq": sp.Le, "le": sp.Le, "geq": sp.Ge,
              "ge": sp.Ge, "neq": sp.Ne, "ne": sp.Ne}
+TEXT_COMMANDS = frozenset("text textrm textit textbf textsf texttt mbox hbox".split())
 DECORATIONS = {"hat": "hat", "bar": "bar", "tilde": "tilde", "overline": "bar"}
 UNSUPPORTED = {
     "text": "text inside math cannot be read",
@@ -126,7 +130,8 @@ class Notation:
 
     @cached_property
     def declared(self) -> frozenset[str]:
-        return frozenset(self.symbols) | self.functions | set(self.indices) | self.sizes | self.names
+        declared = frozenset(self.symbols) | self.functions | set(self.indices)
+        return declared | self.sizes | self.names
 
     @cached_property
     def _cache(self) -> dict[tuple[str, str], object]:
@@ -180,7 +185,7 @@ def tokenize(source: str, notation: Notation) -> list[Token]:
     if len(source) > MAX_LENGTH:
         raise LatexError(f"expression longer than {MAX_LENGTH} characters", 1, source[:40] + "…")
     tokens: list[Token] = []
-    depth = 0
+    opened: list[tuple[str, int]] = []  # (the closer it needs, column) of each open bracket
     i, n = 0, len(source)
     space = False
     while i < n:
@@ -209,16 +214,20 @@ def tokenize(source: str, notation: Notation) -> list[Token]:
                 space = True
                 continue
             if name in ("{", "lbrace"):
+                _open_bracket(opened, "\\}", col, source)
                 tokens.append(Token("open", "(", col, space))
-                depth += 1
             elif name in ("}", "rbrace"):
+                _close_bracket(opened, "\\}", col)
                 tokens.append(Token("close", ")", col, space))
-                depth -= 1
             elif name in ("|", "Vert"):
                 tokens.append(Token("op", "||", col, space))
             elif name in ("mathrm", "operatorname", "mathit"):
                 text, i = _read_braced_raw(source, i, col)
                 tokens.append(Token("name", text.strip(), col, space, roman=True))
+            elif name in TEXT_COMMANDS:
+                # the argument is prose, not math: never tokenised, always refused
+                _, i = _read_braced_raw(source, i, col)
+                tokens.append(Token("cmd", "text", col, space))
             elif name in ("cdot", "times", "ast"):
                 tokens.append(Token("op", "*", col, space))
             elif name == "div":
@@ -239,19 +248,17 @@ def tokenize(source: str, notation: Notation) -> list[Token]:
                     j += 1
             if j - i > 200:
                 raise LatexError("number with more than 200 digits", col, source[i : i + 20] + "…")
+            if j + 1 < n and source[j] == "." and source[j + 1].isdigit():
+                raise LatexError("a number with two decimal points", j + 1, source[i : j + 2])
             tokens.append(Token("number", source[i:j], col, space))
             i = j
             space = False
             continue
         elif ch in OPENERS:
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise LatexError(f"nested deeper than {MAX_DEPTH} levels", col, source[i : i + 20])
+            _open_bracket(opened, OPENERS[ch], col, source)
             tokens.append(Token("open", ch, col, space))
         elif ch in ")]}":
-            depth -= 1
-            if depth < 0:
-                raise LatexError("closing bracket without an opening one", col, ch)
+            _close_bracket(opened, ch, col)
             tokens.append(Token("close", ch, col, space))
         elif ch == "_":
             text, j, sub_col = _read_script(source, i + 1, col)
@@ -272,10 +279,31 @@ def tokenize(source: str, notation: Notation) -> list[Token]:
             raise LatexError(f"unexpected character {ch!r}", col, ch)
         space = False
         i += 1
-    if depth != 0:
-        raise LatexError("unbalanced braces or brackets: an opening one is never closed", n, "")
+    if opened:
+        closer, at = opened[-1]
+        opener = source[at - 1 : at + 1] if closer == "\\}" else source[at - 1]
+        message = f"unbalanced brackets: {opener!r} opened here is never closed"
+        raise LatexError(message, at, source[at - 1 : at + 19])
     tokens.append(Token("end", "", n + 1))
     return _join_letter_runs(tokens, notation)
+
+
+def _open_bracket(opened: list[tuple[str, int]], closer: str, col: int, source: str) -> None:
+    opened.append((closer, col))
+    if len(opened) > MAX_DEPTH:
+        raise LatexError(f"nested deeper than {MAX_DEPTH} levels", col, source[col - 1 : col + 19])
+
+
+def _close_bracket(opened: list[tuple[str, int]], closer: str, col: int) -> None:
+    if not opened:
+        raise LatexError("closing bracket without an opening one", col, closer)
+    expected, at = opened.pop()
+    if expected != closer:
+        raise LatexError(
+            f"'{closer}' does not match the bracket opened at column {at} (expected '{expected}')",
+            col,
+            closer,
+        )
 
 
 def _read_braced_raw(source: str, i: int, col: int) -> tuple[str, int]:
@@ -345,7 +373,8 @@ def _join_letter_runs(tokens: list[Token], notation: Notation) -> list[Token]:
             raise LatexError(f"cannot read {run!r}", tok.col, run)  # pragma: no cover
         offset = 0
         for k, piece in enumerate(pieces):
-            out.append(Token("name", piece, tok.col + offset, tok.space_before if k == 0 else False))
+            space = tok.space_before if k == 0 else False
+            out.append(Token("name", piece, tok.col + offset, space))
             offset += len(piece)
         i = j
     return out
@@ -385,13 +414,31 @@ class _Sum:
 
 
 class Parser:
-    def __init__(self, source: str, notation: Notation) -> None:
+    def __init__(self, source: str, notation: Notation, depth: int = 0) -> None:
         self.source = source
         self.notation = notation
         self.tokens = tokenize(source, notation)
         self.pos = 0
-        self.depth = 0
+        self.depth = depth  # a parser for a subscript starts at its parent's depth
         self.open_bars: list[str] = []
+
+    def child(self, sub: Token) -> Parser:
+        """A parser for the raw text of a subscript, nested one level deeper; its
+        columns (and those of its errors) count from the start of the whole expression."""
+        text = sub.text.strip()
+        shift = sub.col - 1 + len(sub.text) - len(sub.text.lstrip())
+        self.enter()
+        try:
+            child = Parser(text, self.notation, self.depth)
+        except LatexError as exc:
+            exc.column += shift if exc.column else 0
+            raise
+        finally:
+            self.leave()
+        for tok in child.tokens:
+            tok.col += shift
+        child.source = self.source
+        return child
 
     # -- helpers ---------------------------------------------------------
     @property
@@ -421,7 +468,7 @@ class Parser:
 
     def enter(self) -> None:
         self.depth += 1
-        if self.depth > MAX_DEPTH:
+        if self.depth > MAX_RULE_DEPTH:
             raise self.error(f"nested deeper than {MAX_DEPTH} levels")
 
     def leave(self) -> None:
@@ -430,7 +477,7 @@ class Parser:
     # -- entry points ----------------------------------------------------
     def parse(self, allow_relation: bool = False) -> sp.Basic:
         if self.tok.kind == "end":
-            raise LatexError("empty expression", 1)
+            raise LatexError("empty expression", self.tok.col)
         expr = self.parse_expr()
         if self.tok.kind == "op" and self.tok.text in "=<>" or (
             self.tok.kind == "cmd" and self.tok.text in RELATIONS
@@ -440,6 +487,8 @@ class Parser:
             op = self.next().text
             right = self.parse_expr()
             expr = RELATIONS[op](expr, right, evaluate=False)
+        if self.tok.kind == "cmd" and self.tok.text in UNSUPPORTED:
+            raise self.error(UNSUPPORTED[self.tok.text])
         if self.tok.kind != "end":
             raise self.error(f"could not read from here: {self.tok.text!r}")
         return expr
@@ -450,6 +499,8 @@ class Parser:
         sign = 1
         if self.tok.kind == "op" and self.tok.text in "+-":
             sign = -1 if self.next().text == "-" else 1
+            if self.tok.kind == "op" and self.tok.text in "+-":
+                raise self.error("two signs in a row")
         terms = [sign * self.parse_term()]
         while self.tok.kind == "op" and self.tok.text in "+-":
             op = self.next().text
@@ -467,13 +518,15 @@ class Parser:
         first = True
         while True:
             op = "*"
+            explicit = False
             if self.tok.kind == "op" and self.tok.text in "*/":
                 if first:
                     raise self.error(f"{self.tok.text!r} with nothing before it")
                 op = self.next().text
+                explicit = True
             elif not first and not self.starts_factor():
                 break
-            if self.tok.kind == "op" and self.tok.text == "-" and op in "*/":
+            if self.tok.kind == "op" and self.tok.text == "-" and explicit:
                 # `a * -b`: a sign right after an explicit operator
                 self.next()
                 factor = -self.parse_power()
@@ -502,7 +555,6 @@ class Parser:
     def parse_big_operator(self) -> sp.Expr:
         head = self.next()
         big = self.parse_big_limits(head)
-        body_factors: list[tuple[str, sp.Expr]]
         if self.tok.kind == "open" and self.tok.text == "{":
             group = self.parse_group()
             rest = self.parse_rest_of_term()
@@ -539,7 +591,7 @@ class Parser:
         sub = self.next()
         lower_text = sub.text.strip()
         exclude = None
-        sub_parser = Parser(lower_text, self.notation) if lower_text else None
+        sub_parser = self.child(sub) if lower_text else None
         if sub_parser is None:
             raise self.error("empty subscript", sub)
         index_tok = sub_parser.tok
@@ -585,14 +637,19 @@ class Parser:
             return self.parse_group()
         if tok.kind == "number":
             # `x^23` means x^2·3 in TeX: only the first digit is the exponent
-            self.next()
-            if len(tok.text) > 1 and tok.text.isdigit():
-                rest = Token("number", tok.text[1:], tok.col + 1)
-                self.tokens.insert(self.pos, rest)
-            return _number(tok.text[0] if tok.text.isdigit() else tok.text)
+            return _number(self.next_digit().text)
         if tok.kind == "op" and tok.text == "-":
             raise self.error("a negative exponent needs braces: ^{-1}")
         return self.parse_atom()
+
+    def next_digit(self) -> Token:
+        """Take one digit of a number token as a TeX argument (`\\frac12`, `x^23`,
+        `\\sqrt 43`): the rest of the digits stay as the next token."""
+        tok = self.next()
+        if len(tok.text) > 1 and tok.text.isdigit():
+            self.tokens.insert(self.pos, Token("number", tok.text[1:], tok.col + 1))
+            return Token("number", tok.text[0], tok.col, tok.space_before)
+        return tok
 
     def parse_group(self) -> sp.Expr:
         open_tok = self.expect("open")
@@ -601,7 +658,9 @@ class Parser:
             raise self.error("empty group", open_tok)
         inner = self.parse_expr()
         if self.tok.kind != "close":
-            raise self.error(f"expected {closer!r} to close the group opened at column {open_tok.col}")
+            raise self.error(
+                f"expected {closer!r} to close the group opened at column {open_tok.col}"
+            )
         self.next()
         return inner
 
@@ -621,6 +680,8 @@ class Parser:
     def parse_postfix(self, expr: sp.Expr) -> sp.Expr:
         while self.tok.kind == "op" and self.tok.text == "!":
             tok = self.next()
+            if self.tok.kind == "op" and self.tok.text == "!":
+                raise self.error("a double factorial (x!!) is not supported", tok)
             if expr.is_Integer and expr > 5000:
                 raise self.error("factorial too large to evaluate exactly", tok)
             expr = sp.factorial(expr)
@@ -694,7 +755,9 @@ class Parser:
             return self.parse_sqrt()
         if name == "binom":
             top, bottom = self.parse_group(), self.parse_group()
-            return sp.binomial(top, bottom, evaluate=False) if _too_big(top) else sp.binomial(top, bottom)
+            if _too_big(top):
+                return sp.binomial(top, bottom, evaluate=False)
+            return sp.binomial(top, bottom)
         if name in COMMAND_FUNCTIONS:
             return self.apply_function(name, tok)
         if name == "pi":
@@ -743,7 +806,7 @@ class Parser:
                 return self.notation.indexed_base(name)[tuple(indices)]
             # a word: part of the name (x_{max})
             return self.notation.symbol(f"{name}_{{{text}}}")
-        inner = Parser(text, self.notation).parse()
+        inner = self.child(sub).parse()
         return self.notation.indexed_base(name)[inner]
 
     def apply_function(self, name: str, tok: Token) -> sp.Expr:
@@ -756,7 +819,7 @@ class Parser:
             sub = self.next()
             if name not in ("log",):
                 raise self.error(f"cannot read a subscript on {name}", sub)
-            base = Parser(sub.text, self.notation).parse()
+            base = self.child(sub).parse()
         power = None
         if self.tok.kind == "op" and self.tok.text == "^" and name not in self.notation.functions:
             # \sin^2 x = (\sin x)^2
@@ -769,6 +832,9 @@ class Parser:
                 raise self.error(f"{name} is a declared function: write its argument in ( )")
         elif name in self.notation.functions:
             raise self.error(f"{name} is a declared function but has no argument here", tok)
+        elif self.tok.kind == "cmd" and self.tok.text in ("sum", "prod"):
+            # \log \sum_k e^{z_k}: the sum, with its whole body, is the argument
+            args = [self.parse_big_operator()]
         elif self.starts_factor():
             args = [self.parse_power()]
         else:
@@ -816,7 +882,12 @@ class Parser:
         index = None
         if self.tok.kind == "open" and self.tok.text == "[":
             index = self.parse_group()
-        radicand = self.parse_group() if self.tok.kind == "open" else self.parse_atom()
+        if self.tok.kind == "open":
+            radicand = self.parse_group()
+        elif self.tok.kind == "number":
+            radicand = _number(self.next_digit().text)
+        else:
+            radicand = self.parse_atom()
         return sp.sqrt(radicand) if index is None else sp.root(radicand, index)
 
     # -- fractions and derivatives --------------------------------------
@@ -848,9 +919,13 @@ class Parser:
                         break
                 self.next()
             inner = self.tokens[start : self.pos]
+            if not inner:
+                raise self.error("empty argument", open_tok)
             self.next()
             return inner
-        if self.tok.kind in ("number", "name", "letter", "cmd"):
+        if self.tok.kind == "number":
+            return [self.next_digit()]
+        if self.tok.kind in ("name", "letter", "cmd"):
             return [self.next()]
         raise self.error("\\frac needs two arguments")
 
@@ -895,7 +970,7 @@ class Parser:
 
     def read_variable(self, sub: Token) -> sp.Expr:
         """The variable in (…)'_w: a letter, possibly indexed."""
-        return Parser(sub.text, self.notation).parse_variable()
+        return self.child(sub).parse_variable()
 
     def parse_variable(self) -> sp.Expr:
         value = self.parse_atom()
@@ -926,14 +1001,8 @@ def _differential(tokens: list[Token]) -> str | None:
 
 def _strip_differential(tokens: list[Token], parser: Parser) -> tuple[int, list[Token]]:
     """Numerator `∂^2 f` → (2, tokens of f)."""
-    rest = tokens[1:]
-    order = 1
-    if rest and rest[0].kind == "op" and rest[0].text == "^":
-        if len(rest) < 2 or rest[1].kind != "number":
-            raise parser.error("cannot read the order of the derivative", tokens[0])
-        order = int(rest[1].text)
-        rest = rest[2:]
-    return order, rest
+    order, j = _derivative_order(tokens, 1, parser)
+    return order, tokens[j:]
 
 
 def _denominator_variables(tokens: list[Token], parser: Parser) -> list[tuple[sp.Expr, int]]:
@@ -942,7 +1011,8 @@ def _denominator_variables(tokens: list[Token], parser: Parser) -> list[tuple[sp
     i = 0
     while i < len(tokens):
         tok = tokens[i]
-        if not ((tok.kind == "cmd" and tok.text == "partial") or (tok.kind == "name" and tok.text == "d")):
+        is_partial = tok.kind == "cmd" and tok.text == "partial"
+        if not (is_partial or (tok.kind == "name" and tok.text == "d")):
             raise parser.error("expected ∂ or d before each variable of a derivative", tok)
         i += 1
         j = i
@@ -968,17 +1038,34 @@ def _denominator_variables(tokens: list[Token], parser: Parser) -> list[tuple[sp
         var = parser.sub_parse(var_tokens)
         if not isinstance(var, (sp.Symbol, sp.Indexed)):
             raise parser.error("a derivative must be taken with respect to a variable", tok)
-        order = 1
-        if j < len(tokens) and tokens[j].kind == "op" and tokens[j].text == "^":
-            if j + 1 >= len(tokens) or tokens[j + 1].kind != "number":
-                raise parser.error("cannot read the order of the derivative", tokens[j])
-            order = int(tokens[j + 1].text)
-            j += 2
+        order, j = _derivative_order(tokens, j, parser)
         out.append((var, order))
         i = j
     if not out:
         raise parser.error("a derivative without its variable")
     return out
+
+
+def _derivative_order(tokens: list[Token], j: int, parser: Parser) -> tuple[int, int]:
+    """The order after `∂` or a variable: `^2` or `^{2}` (default 1); returns (order, next j)."""
+    if not (j < len(tokens) and tokens[j].kind == "op" and tokens[j].text == "^"):
+        return 1, j
+    after = tokens[j + 1 : j + 4]
+    if after and after[0].kind == "number" and after[0].text.isdigit():
+        digits, end = after[0].text, j + 2
+    elif (
+        len(after) == 3
+        and after[0].kind == "open"
+        and after[1].kind == "number"
+        and after[1].text.isdigit()
+        and after[2].kind == "close"
+    ):
+        digits, end = after[1].text, j + 4
+    else:
+        raise parser.error("cannot read the order of the derivative", tokens[j])
+    if len(digits) > 2:
+        raise parser.error("derivative order too large", tokens[j])
+    return int(digits), end
 
 
 def _derivative_of_function(fn: sp.FunctionClass, arg: sp.Expr, primes: int) -> sp.Expr:
@@ -1065,6 +1152,15 @@ def free_symbols(expr: sp.Basic) -> set[sp.Symbol]:
     return out
 
 
-def parse_latex(source: str, notation: Notation | None = None, *, relation: bool = False) -> sp.Basic:
+def parse_latex(
+    source: str, notation: Notation | None = None, *, relation: bool = False
+) -> sp.Basic:
     """Read one expression (or, with relation=True, one equation/inequality)."""
-    return Parser(source, notation or Notation()).parse(allow_relation=relation)
+    try:
+        return Parser(source, notation or Notation()).parse(allow_relation=relation)
+    except RecursionError:
+        # MAX_RULE_DEPTH is sized for the worker's big stack; on a default stack a
+        # chain of unbracketed arguments (\log \log … x) can still run out first.
+        raise LatexError(
+            "nested too deeply to read (Python's recursion limit)", 1, source[:20]
+        ) from None

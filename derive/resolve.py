@@ -24,6 +24,8 @@ MAX_EXPANSION_ROUNDS = 12  # definitions referring to definitions, a → σ(z) �
 FUNCTION_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*\(\s*([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*\)\s*$")
 # `L`, `a`, `\ell`: a bare symbol; `a_j`, `a_{j}`, `y_{ij}`: an indexed family.
 SYMBOL_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*$")
+# `\mathrm{LSE}`, `\operatorname{KL}`: a multi-letter name in roman type.
+ROMAN_HEAD = re.compile(r"^\s*\\(?:mathrm|operatorname)\s*\{\s*([A-Za-z]+)\s*\}\s*$")
 INDEXED_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*_\s*(?:\{\s*([A-Za-z,\s]+?)\s*\}|([A-Za-z]))\s*$")
 
 
@@ -52,6 +54,8 @@ def definition_head(latex: str) -> Head | None:
     if m := FUNCTION_HEAD.match(latex):
         params = tuple(p.strip() for p in m[2].split(","))
         return Head("function", bare(m[1]), params)
+    if m := ROMAN_HEAD.match(latex):
+        return Head("symbol", m[1])
     if m := SYMBOL_HEAD.match(latex):
         name = bare(m[1])
         if name in ("e", "pi"):

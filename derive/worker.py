@@ -14,7 +14,10 @@ warm worker (imports, SymPy caches).
   die with the thread that started them.  ``fn`` and its args/results go through
   pipes with pickle; ``fn`` must be a picklable top-level function.
 * Soft bound: the task runs in a big-stack thread (deep SymPy recursion without
-  segfaults); at ``timeout`` the worker raises ``TaskTimeout`` in that thread.
+  segfaults); at ``timeout`` the worker raises ``TaskTimeout`` in that thread via
+  ``PyThreadState_SetAsyncExc`` (a SIGALRM handler only runs in the main thread;
+  both act at the next bytecode, neither interrupts a C call).  The worker is then
+  reused, so a task interrupted mid-way must not leave global state half-updated.
 * Hard bound: at ``timeout + grace`` the parent kills the worker's process group,
   records a timed-out result and starts a fresh worker on demand.  A worker that
   dies (segfault, OOM kill) likewise yields a failed result and is replaced.
@@ -203,6 +206,8 @@ class _Worker:
             os.setpgid(self.pid, self.pid)  # also here: no race with an early kill
         except OSError:
             pass
+
+    def wait_ready(self) -> None:
         ready = self.conn.poll(STARTUP_TIMEOUT)
         try:
             ready = ready and self.conn.recv() == "ready"
@@ -210,7 +215,6 @@ class _Worker:
             ready = False
         if not ready:
             reason = self.death()
-            self.kill()
             raise RuntimeError(f"worker failed to start: {reason}")
 
     def death(self) -> str:
@@ -326,6 +330,10 @@ class WorkerPool:
                         except (EOFError, OSError):
                             ok, value, error, timed_out = False, None, w.death(), False
                             self._discard(w)
+                        except Exception as exc:  # noqa: BLE001 - result not loadable here
+                            ok, value, timed_out = False, None, False
+                            error = "result not loadable: " + _describe(exc, None)
+                            idle.append(w)
                         else:
                             idle.append(w)
                         results[i] = TaskResult(ok, value, error, now - start, timed_out)
@@ -350,7 +358,12 @@ class WorkerPool:
                 w = idle.pop(0)
             else:
                 w = _Worker(self._ctx, self.memory_mb, self.initializer)
-                self._workers.append(w)
+                self._workers.append(w)  # before waiting: close() must see it
+                try:
+                    w.wait_ready()
+                except BaseException:
+                    self._discard(w)
+                    raise
             try:
                 w.conn.send_bytes(payload)
                 return w

@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -138,6 +139,18 @@ def no_leaks():
     yield
     assert multiprocessing.active_children() == []
     assert children_of(os.getpid()) - before == set()
+
+
+def slow_factorint() -> dict:
+    return sympy.factorint(2**256 + 1)  # minutes of pure-Python trial division and rho
+
+
+def test_slow_sympy_call_is_stopped_by_soft_timer_and_worker_is_reused(no_leaks):
+    with WorkerPool(timeout=0.5, grace=5.0) as pool:
+        first = pool.run_one(pid).value
+        result = pool.run_one(slow_factorint)
+        assert result.timed_out and result.seconds < 2.0
+        assert pool.run_one(pid).value == first
 
 
 def test_pure_python_hang_is_stopped_by_soft_timer_and_worker_is_reused(no_leaks):
@@ -321,3 +334,46 @@ def test_spawn_start_method_works_too(no_leaks):
         assert pool.run_one(square, 3).value == 9  # start-up not charged to the task
         assert pool.run_one(sleep_with_alarm_blocked, 60).timed_out
         assert pool.run_one(square, 4).value == 16
+
+
+def test_workers_die_with_a_killed_parent():
+    code = (
+        "import os, time\n"
+        "from derive.worker import WorkerPool\n"
+        "pool = WorkerPool(jobs=2)\n"
+        "print(*[r.value for r in pool.run(os.getpid, [(), ()])], flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(p) for p in parent.stdout.readline().split()]
+        assert len(workers) == 2 and not any(process_gone(p) for p in workers)
+    finally:
+        parent.kill()  # SIGKILL: no cleanup code runs in the parent
+        parent.wait()
+        parent.stdout.close()
+    deadline = time.monotonic() + 2
+    while not all(process_gone(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert all(process_gone(p) for p in workers)
+
+
+def exit_at_import() -> None:
+    os._exit(3)
+
+
+def test_worker_that_cannot_start_raises_and_leaves_nothing_behind(no_leaks):
+    with WorkerPool(initializer=exit_at_import) as pool:
+        with pytest.raises(RuntimeError, match=r"worker failed to start: .*exit code 3"):
+            pool.run_one(square, 2)
+        assert pool._workers == []
+
+
+def failing_initializer() -> None:
+    raise ImportError("no such thing")
+
+
+def test_failing_initializer_fails_every_task_with_its_message():
+    with WorkerPool(initializer=failing_initializer) as pool:
+        result = pool.run_one(square, 2)
+        assert result.error == "initializer failed: ImportError: no such thing"

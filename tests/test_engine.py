@@ -1,0 +1,349 @@
+"""The tiered equality engine: every verdict, every tier, on real derivation steps."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+from identities import IDENTITIES, MUTATIONS
+from sympy import Derivative as D
+from sympy import Eq, Ne, Sum, exp, log, sqrt
+
+from derive.domain import Domain, SymbolDomain
+from derive.engine import Decision, decide_approx, decide_equal, decide_implication
+
+x, y, t = sp.symbols("x y t", real=True)
+a, b = sp.symbols("a b", positive=True)
+u, v = sp.symbols("u v", real=True)
+m = sp.Symbol("m", integer=True, positive=True)
+j, k, q = sp.symbols("j k q", integer=True, positive=True)
+z = sp.IndexedBase("z", real=True)
+Y = sp.IndexedBase("y", real=True)
+S = Sum(exp(z[k]), (k, 1, m))
+SIZES = Domain(sizes={m: (1, 4)}, indices={j: m, k: m, q: m})
+OFF_DIAGONAL = Domain(sizes={m: (1, 4)}, indices={j: m, k: m, q: m}, cases=[Ne(q, j)])
+UNIT = SymbolDomain("interval", Fraction(0), Fraction(1), False, False)
+
+
+def softmax(idx: sp.Expr) -> sp.Expr:
+    return exp(z[idx]) / S
+
+
+def assert_confirmed(decision: Decision, lhs: sp.Expr, rhs: sp.Expr) -> None:
+    """A refutation must come with a point where the two sides really differ."""
+    assert decision.verdict == "refuted", decision
+    assert decision.counterexample is not None and decision.values is not None
+    assert decision.values["lhs"] != decision.values["rhs"]
+
+
+# --- tier 1: identical and canonical forms ------------------------------------------------
+
+
+def test_identical_sides_are_proved_without_work():
+    decision = decide_equal(x**2 + 1, x**2 + 1, Domain())
+    assert (decision.verdict, decision.method) == ("proved", "identical")
+
+
+def test_sums_over_differently_named_indices_are_identical():
+    decision = decide_equal(Sum(z[k], (k, 1, m)), Sum(z[j], (j, 1, m)), SIZES)
+    assert decision.verdict == "proved"
+
+
+def test_rational_identity_is_proved_canonically():
+    decision = decide_equal((3 * x + 5) / ((x + 1) * (x + 2)), 2 / (x + 1) + 1 / (x + 2), Domain())
+    assert decision.verdict == "proved" and decision.method.startswith("canonical")
+
+
+def test_unevaluated_derivative_is_evaluated_before_comparing():
+    s = 1 / (1 + exp(-x))
+    assert decide_equal(D(s, x), s * (1 - s), Domain()).verdict == "proved"
+
+
+# --- tier 2: refutation with confirmed, shrunk counterexamples ------------------------------
+
+
+def test_wrong_sign_is_refuted_with_a_simple_counterexample():
+    decision = decide_equal(D(x**2, x), -2 * x, Domain())
+    assert_confirmed(decision, D(x**2, x), -2 * x)
+    assert decision.counterexample == {"x": "1"}
+    assert decision.ratio == -1 and "sign" in decision.message
+
+
+def test_missing_factor_is_refuted_with_the_factor_as_ratio():
+    s = 1 / (1 + exp(-(x * t)))
+    decision = decide_equal(D(s, t), s * (1 - s), Domain())
+    assert_confirmed(decision, D(s, t), s * (1 - s))
+    assert decision.ratio == x
+
+
+def test_wrong_exponent_is_refuted():
+    decision = decide_equal(D(x**3, x), 3 * x**3, Domain())
+    assert_confirmed(decision, D(x**3, x), 3 * x**3)
+    assert decision.residual is not None
+
+
+def test_removable_singularity_is_not_a_counterexample():
+    assert decide_equal((x**2 - 1) / (x - 1), x + 1, Domain()).verdict == "proved"
+    # even when only the probe can speak, x = 1 is skipped, not reported
+    decision = decide_equal(
+        (x**2 - 1) / (x - 1) + sp.atan(a) + sp.atan(1 / a), x + 1 + sp.pi / 2, Domain()
+    )
+    assert decision.verdict in {"proved", "numeric"}
+
+
+def test_sqrt_of_square_holds_for_positive_x():
+    xp = sp.Symbol("x", positive=True)
+    assert decide_equal(sqrt(xp**2), xp, Domain()).verdict == "proved"
+
+
+def test_sqrt_of_square_holds_on_a_declared_positive_interval():
+    dom = Domain(symbols={x: SymbolDomain("interval", Fraction(0), None)})
+    assert decide_equal(sqrt(x**2), x, dom).verdict != "refuted"
+
+
+def test_sqrt_of_square_is_refuted_for_real_x_at_a_negative_point():
+    decision = decide_equal(sqrt(x**2), x, Domain())
+    assert_confirmed(decision, sqrt(x**2), x)
+    assert Fraction(decision.counterexample["x"]) < 0
+    assert "positive x" in decision.message
+
+
+def test_log_of_product_is_proved_for_positive_factors():
+    assert decide_equal(log(a * b), log(a) + log(b), Domain()).verdict == "proved"
+
+
+def test_log_of_product_is_refuted_for_reals_across_the_branch_cut():
+    decision = decide_equal(log(u * v), log(u) + log(v), Domain())
+    assert_confirmed(decision, log(u * v), log(u) + log(v))
+    assert Fraction(decision.counterexample["u"]) < 0 and Fraction(decision.counterexample["v"]) < 0
+    assert "i" in decision.values["rhs"]  # 2πi off: seen because we evaluate in the complex plane
+    assert "holds only for positive u, v" in decision.message
+
+
+def test_difference_below_thirty_digits_is_still_refuted():
+    lhs, rhs = exp(sp.pi * sqrt(163)), sp.Integer(640320) ** 3 + 744
+    assert_confirmed(decide_equal(lhs, rhs, Domain()), lhs, rhs)
+
+
+def test_value_sets_are_respected():
+    label = SymbolDomain("values", values=(Fraction(0), Fraction(1)))
+    dom = Domain(symbols={y: label})
+    assert decide_equal(y**2, y, dom).verdict != "refuted"  # true for labels 0, 1
+    assert decide_equal(y**2, y, Domain()).verdict == "refuted"
+
+
+def test_undefined_function_claim_is_refuted_with_a_concrete_function():
+    f, g = sp.Function("f"), sp.Function("g")
+    decision = decide_equal(D(f(x) * g(x), x), D(f(x), x) * g(x), Domain())
+    assert decision.verdict == "refuted"
+    assert "f(t1)" in decision.counterexample
+
+
+# --- tier 3: symbolic proof under a budget ----------------------------------------------------
+
+
+def test_trig_identity_needs_the_symbolic_tier():
+    decision = decide_equal(sp.cos(x) ** 4 - sp.sin(x) ** 4, sp.cos(2 * x), Domain())
+    assert decision.verdict == "proved"
+
+
+def test_simplify_hang_returns_numeric_within_the_budget():
+    # simplify does not finish in minutes on anything containing this ∂LSE difference
+    zs = sp.symbols("z1:11", real=True)
+    others = [exp(zs[2] - zk) for zk in zs if zk != zs[2]]  # the sign-flipped stable form
+    hard = D(log(sum(exp(s) for s in zs)), zs[2]).doit() - 1 / (1 + sum(others))
+    lhs = sp.atan(exp(hard)) + sp.atan(exp(-hard))  # = π/2 for every real argument
+    start = time.monotonic()
+    decision = decide_equal(lhs, sp.pi / 2, Domain(), budget=1.0)
+    assert time.monotonic() - start < 5
+    assert decision.verdict in {"numeric", "undecided"}
+
+
+def test_numeric_verdict_says_it_is_not_a_proof():
+    decision = decide_equal(sp.atan(a) + sp.atan(1 / a), sp.pi / 2, Domain(), budget=0.5)
+    assert decision.verdict in {"numeric", "proved"}
+    if decision.verdict == "numeric":
+        assert "not proved" in decision.message
+
+
+def test_constraint_that_cannot_be_sampled_gives_undecided_not_refuted():
+    circle = Domain(constraints=[Eq(x**2 + y**2, 1)])  # not linear in any symbol
+    decision = decide_equal(sqrt(1 - x**2), y, circle)
+    assert decision.verdict == "undecided" and "constraint" in decision.message
+
+
+def test_sides_undefined_everywhere_are_undecided_not_identical():
+    decision = decide_equal(1 / (x - x), 2 / (y - y), Domain())
+    assert decision.verdict == "undecided"
+
+
+# --- symbolic sizes, free indices, cases, constraints -------------------------------------------
+
+
+def test_gauss_sum_is_proved_for_every_m():
+    assert decide_equal(Sum(k, (k, 1, m)), m * (m + 1) / 2, SIZES).verdict == "proved"
+
+
+def test_gauss_sum_off_by_one_is_refuted_at_small_m():
+    decision = decide_equal(Sum(k, (k, 1, m)), m * (m - 1) / 2, SIZES)
+    assert decision.verdict == "refuted" and decision.counterexample["m"] == "1"
+
+
+def test_sum_bound_off_by_one_is_refuted_with_the_extra_term():
+    decision = decide_equal(Sum(z[k], (k, 1, m)), Sum(z[k], (k, 0, m)), SIZES)
+    assert decision.verdict == "refuted"
+    assert decision.counterexample["m"] == "1" and "z[0]" in decision.counterexample
+
+
+def test_softmax_jacobian_diagonal_is_bounded():
+    decision = decide_equal(D(softmax(j), z[j]), softmax(j) * (1 - softmax(j)), SIZES)
+    assert decision.verdict == "bounded"
+    assert "m=1..4" in decision.method
+
+
+def test_softmax_jacobian_off_diagonal_is_bounded_when_q_differs_from_j():
+    decision = decide_equal(D(softmax(q), z[j]), -softmax(q) * softmax(j), OFF_DIAGONAL)
+    assert decision.verdict == "bounded"
+    assert "q ≠ j" in decision.method or "j ≠ q" in decision.method
+
+
+def test_off_diagonal_with_missing_square_is_refuted_by_the_sum():
+    wrong = -exp(z[q]) * exp(z[j]) / S  # the denominator should be squared
+    decision = decide_equal(wrong, -softmax(q) * softmax(j), OFF_DIAGONAL)
+    assert decision.verdict == "refuted"
+    assert decision.counterexample["q"] != decision.counterexample["j"]
+    assert str(decision.ratio) == str(S)  # bound index renamed canonically, same k
+    assert "off by a factor of Sum(exp(z[k]), (k, 1, m))" in decision.message
+
+
+def test_cross_entropy_gradient_needs_the_simplex_constraint():
+    lhs = Sum(Y[q], (q, 1, m)) * softmax(j) - Y[j]
+    plain = Domain(symbols={sp.Symbol("y"): UNIT}, sizes={m: (1, 4)}, indices={j: m, q: m})
+    refuted = decide_equal(lhs, softmax(j) - Y[j], plain)
+    assert refuted.verdict == "refuted"
+    constrained = Domain(
+        symbols=plain.symbols,
+        sizes=plain.sizes,
+        indices=plain.indices,
+        constraints=[Eq(Sum(Y[q], (q, 1, m)), 1)],
+    )
+    assert decide_equal(lhs, softmax(j) - Y[j], constrained).verdict in {"bounded", "proved"}
+
+
+def test_case_q_equals_j_is_substituted():
+    dom = Domain(sizes={m: (1, 4)}, indices={j: m, q: m}, cases=[Eq(q, j)])
+    decision = decide_equal(D(softmax(q), z[j]), softmax(j) * (1 - softmax(j)), dom)
+    assert decision.verdict == "bounded"
+
+
+# --- equation chains ------------------------------------------------------------------------
+
+
+LOGISTIC = [
+    Eq(y, 1 / (1 + exp(-t))),
+    Eq(1, y * (1 + exp(-t))),
+    Eq(1 - y, y * exp(-t)),
+    Eq(exp(-t), (1 - y) / y),
+    Eq(-t, log((1 - y) / y)),
+    Eq(t, log(y / (1 - y))),
+]
+OPEN_UNIT = Domain(symbols={y: SymbolDomain("interval", Fraction(0), Fraction(1))})
+
+
+@pytest.mark.parametrize("step", range(len(LOGISTIC) - 1))
+def test_solving_the_logistic_function_for_t_holds_at_every_step(step):
+    decision = decide_implication(LOGISTIC[step], LOGISTIC[step + 1], OPEN_UNIT)
+    assert decision.verdict == "proved", decision
+    assert decision.method == "equivalent"
+
+
+def test_logistic_sign_slip_is_refuted_on_the_premise():
+    decision = decide_implication(LOGISTIC[4], Eq(t, log((1 - y) / y)), OPEN_UNIT)
+    assert decision.verdict == "refuted"
+    assert 0 < Fraction(decision.counterexample["y"]) < 1
+
+
+def test_squaring_both_sides_is_an_implication_only():
+    decision = decide_implication(Eq(x, 2), Eq(x**2, 4), Domain())
+    assert (decision.verdict, decision.method) == ("proved", "implies")
+    assert "implication only" in decision.message
+
+
+def test_taking_a_square_root_loses_a_solution():
+    decision = decide_implication(Eq(x**2, 4), Eq(x, 2), Domain())
+    assert decision.verdict == "refuted" and decision.counterexample == {"x": "-2"}
+
+
+# --- approximations ---------------------------------------------------------------------------
+
+
+def test_approximation_rounding_to_the_shown_digits_holds():
+    value = sp.binomial(10, 6) * sp.Float("0.6") ** 6 * sp.Float("0.4") ** 4
+    decision = decide_approx(value, 2, sp.Float("0.25"), Domain())
+    assert decision.verdict == "proved"
+
+
+def test_approximation_off_in_the_last_digit_is_refuted_with_the_true_value():
+    value = sp.binomial(10, 6) * sp.Float("0.6") ** 6 * sp.Float("0.4") ** 4
+    decision = decide_approx(value, 2, sp.Float("0.26"), Domain())
+    assert decision.verdict == "refuted" and "0.2508" in decision.message
+
+
+def test_approximation_with_free_symbols_is_undecided():
+    assert decide_approx(x + 1, 2, sp.Float("1.5"), Domain()).verdict == "undecided"
+
+
+# --- determinism --------------------------------------------------------------------------------
+
+
+def test_same_seed_gives_the_same_decision():
+    first = decide_equal(log(u * v), log(u) + log(v), Domain(), seed=7)
+    second = decide_equal(log(u * v), log(u) + log(v), Domain(), seed=7)
+    assert first == second
+    lhs = Sum(Y[q], (q, 1, m)) * softmax(j) - Y[j]
+    dom = Domain(symbols={sp.Symbol("y"): UNIT}, sizes={m: (1, 4)}, indices={j: m, q: m})
+    assert decide_equal(lhs, softmax(j) - Y[j], dom, seed=3) == decide_equal(
+        lhs, softmax(j) - Y[j], dom, seed=3
+    )
+
+
+# --- the corpus: no true identity refuted, every near miss refuted ---------------------------
+
+
+def test_corpus_has_enough_cases():
+    assert len(IDENTITIES) >= 100 and len(MUTATIONS) >= 100
+
+
+def test_no_true_identity_is_ever_refuted():
+    only_numeric, times, wrong = [], [], []
+    for case in IDENTITIES:
+        start = time.monotonic()
+        decision = decide_equal(case.lhs, case.rhs, case.domain, budget=2.0)
+        times.append(time.monotonic() - start)
+        if decision.verdict not in {"proved", "bounded", "numeric"}:
+            wrong.append((case.name, decision.verdict, decision.message))
+        elif decision.verdict == "numeric":
+            only_numeric.append(case.name)
+    print(
+        f"\n{len(IDENTITIES)} identities: {len(only_numeric)} only numeric {only_numeric}; "
+        f"median {statistics.median(times) * 1000:.0f} ms, total {sum(times):.1f} s"
+    )
+    assert not wrong
+
+
+def test_every_mutation_is_refuted_with_a_confirmed_counterexample():
+    missed, times = [], []
+    for case in MUTATIONS:
+        start = time.monotonic()
+        decision = decide_equal(case.lhs, case.rhs, case.domain, budget=2.0)
+        times.append(time.monotonic() - start)
+        if decision.verdict != "refuted" or decision.values is None:
+            missed.append((case.name, decision.verdict, decision.message))
+    print(
+        f"\n{len(MUTATIONS)} mutations: median {statistics.median(times) * 1000:.0f} ms, "
+        f"total {sum(times):.1f} s"
+    )
+    assert not missed
