@@ -294,7 +294,9 @@ def _chain_result(
         path=raw.path,
         line=raw.line,
         section=raw.section,
-        notes=list(plan.notes) + [f"context: {p}" for p in reading.context_problems],
+        notes=list(plan.notes)
+        + [f"context: {p}" for p in reading.context_problems]
+        + [f"second opinion: {p}" for p in reading.second_opinions],
         pinned=plan.spec.expect is not None,
     )
     entries: list[tuple[int, StepResult]] = []

@@ -294,6 +294,35 @@ def _variable_name(var: sp.Basic) -> str:
     return str(var)
 
 
+def fold_definitions(expr: sp.Basic, env: Environment) -> sp.Basic:
+    """Evidence in the reader's names: put defined symbols back (wx+b → z,
+    1/(1+e^{-z}) → a) where their expansions appear in a residual or ratio.
+
+    Only for display; innermost definitions are folded first."""
+    symbols = [d for d in env.definitions.values() if d.head.kind == "symbol"]
+    expansions = []
+    for definition in symbols:
+        name = env.notation.symbol(definition.head.name)
+        try:
+            full = expand_definitions(name, env)
+        except LatexError:
+            continue
+        if full.free_symbols and not full.has(sp.Sum, sp.Derivative, AppliedUndef):
+            expansions.append((sp.count_ops(full), name, full))
+    expansions.sort(key=lambda entry: entry[0])
+    folded_bodies: list[tuple[sp.Symbol, sp.Basic]] = []
+    for _, name, full in expansions:
+        for earlier, body in folded_bodies:
+            full = full.subs(body, earlier)
+        folded_bodies.append((name, full))
+        if full.is_Atom:
+            continue
+        expr = expr.subs(full, name)
+        if isinstance(full, sp.Pow) and full.exp == -1:
+            expr = expr.subs(full.base, 1 / name)
+    return expr
+
+
 # --------------------------------------------------------------------------
 # Index hygiene (design §5): free indices and indices bound twice
 # --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ picklable data; each worker keeps a small cache of built environments.
 from __future__ import annotations
 
 import hashlib
+import re
 import pickle
 from dataclasses import dataclass, field
 
@@ -16,12 +17,14 @@ import sympy as sp
 
 from derive.context import ContextSpec
 from derive.latex import LatexError
+from derive.second_opinion import disagreement
 from derive.resolve import (
     Environment,
     SourceDefinition,
     bound_and_free,
     build_environment,
     expand_definitions,
+    fold_definitions,
     free_indices,
     index_symbols,
 )
@@ -56,6 +59,7 @@ class ReadOutcome:
 class ChainReading:
     items: list[ReadOutcome]
     context_problems: list[str] = field(default_factory=list)
+    second_opinions: list[str] = field(default_factory=list)  # readings that disagree
 
 
 def read_chain(
@@ -75,16 +79,20 @@ def read_chain(
         failed = ReadOutcome(False, f"context: {exc}")
         return ChainReading([failed for _ in items], [str(exc)])
     outcomes = []
+    opinions = []
     for position, latex in enumerate(items):
         if skip_first and position == 0:
             outcomes.append(ReadOutcome(True))
             continue
         try:
-            env.parse(latex, relation=equations)
+            ours = env.parse(latex, relation=equations)
             outcomes.append(ReadOutcome(True))
         except LatexError as exc:
             outcomes.append(ReadOutcome(False, exc.message, exc.column, exc.fragment))
-    return ChainReading(outcomes, list(env.problems))
+            continue
+        if not equations and (note := disagreement(latex, ours)):
+            opinions.append(f"expression {position + 1}: {note}")
+    return ChainReading(outcomes, list(env.problems), opinions)
 
 
 # --------------------------------------------------------------------------
@@ -156,8 +164,8 @@ def decide_step(task: StepTask) -> StepOutcome:
     return StepOutcome(
         verdict=decision.verdict,
         method=decision.method,
-        residual=_latex(decision.residual),
-        ratio=_latex(decision.ratio),
+        residual=_latex(_readable(decision.residual, env)),
+        ratio=_latex(_readable(decision.ratio, env)),
         counterexample=decision.counterexample,
         values=decision.values,
         message=message,
@@ -183,6 +191,26 @@ def index_hygiene(lhs: sp.Basic, rhs: sp.Basic, env: Environment) -> str:
     for index in sorted(left - right, key=str):
         notes.append(f"index {index} is free on the left but not on the right")
     return "; ".join(notes)
+
+
+_ENTRY = re.compile(r"^([A-Za-z]+)\[(\d+(?:, \d+)*)\]$")
+
+
+def _readable(expr: sp.Basic | None, env: Environment) -> sp.Basic | None:
+    """Evidence as the reader wrote it: defined names folded back in, and the
+    engine's instance variables `z[1]` shown as the entries `z_{1}`."""
+    if expr is None:
+        return None
+    try:
+        expr = fold_definitions(expr, env)
+        entries = {}
+        for symbol in expr.free_symbols:
+            if isinstance(symbol, sp.Symbol) and (m := _ENTRY.match(symbol.name)):
+                index = m[2].replace(", ", "")
+                entries[symbol] = sp.Symbol(f"{m[1]}_{{{index}}}", **symbol.assumptions0)
+        return expr.xreplace(entries)
+    except Exception:  # display only: never let it cost a verdict
+        return expr
 
 
 def _decimal_places(latex: str) -> int:
