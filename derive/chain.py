@@ -84,7 +84,9 @@ def culprit_candidates(steps: list[Step], verdicts: list[str]) -> list[tuple[int
     return out
 
 
-def apply_expectations(results: list[StepResult], positions: list[int], expect: Expectation | None) -> None:
+def apply_expectations(
+    results: list[StepResult], positions: list[int], expect: Expectation | None
+) -> None:
     """Attach pinned verdicts.  Step numbers and culprit positions count the
     chain's items from 1; a step is named by its right-hand item: step k ends
     at item k+1."""

@@ -36,11 +36,19 @@ from derive.model import (
     FileResult,
     Problem,
     RunResult,
+    SourceItem,
     StepResult,
     summarise,
 )
-from derive.resolve import SourceDefinition
-from derive.steps import ChainReading, StepOutcome, StepTask, decide_step, read_chain
+from derive.resolve import Head, SourceDefinition
+from derive.steps import (
+    ChainReading,
+    ReadOutcome,
+    StepOutcome,
+    StepTask,
+    decide_step,
+    read_chain,
+)
 from derive.worker import TaskResult, WorkerPool
 
 DEFAULT_TIMEOUT = 6.0  # seconds per step, hard
@@ -60,7 +68,9 @@ class Options:
 
 
 @dataclass
-class _PlannedDocument:
+class PlannedDocument:
+    """A document's chains with the context and definitions each one sees."""
+
     path: str
     problems: list[Problem]
     plans: list[ChainPlan] = field(default_factory=list)
@@ -73,7 +83,8 @@ def collect_documents(paths: Iterable[str | Path]) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             found.extend(
-                p for p in sorted(path.rglob("*"))
+                p
+                for p in sorted(path.rglob("*"))
                 if p.suffix in DOCUMENT_SUFFIXES and p.is_file() and not p.name.startswith(".")
             )
         else:
@@ -105,18 +116,21 @@ def check_documents(documents: list[Document], options: Options) -> RunResult:
 # --------------------------------------------------------------------------
 
 
-def plan_document(doc: Document, options: Options) -> _PlannedDocument:
+def plan_document(doc: Document, options: Options) -> PlannedDocument:
     problems = list(doc.problems)
-    doc_spec, errors = context_for_document_lenient(doc.path, doc.front_matter, options.context_file)
+    doc_spec, errors = context_for_document_lenient(
+        doc.path, doc.front_matter, options.context_file
+    )
     problems += [err.as_problem(doc.path, err.line) for err in errors]
-    planned = _PlannedDocument(doc.path, problems)
+    planned = PlannedDocument(doc.path, problems)
 
     # Document definitions hold until the next heading of the same or higher
     # level: keep each with the section path it was made in.
     in_force: dict[tuple[str, str], tuple[tuple[str, ...], SourceDefinition]] = {}
     for raw in doc.chains:
         in_force = {
-            key: (section, d) for key, (section, d) in in_force.items()
+            key: (section, d)
+            for key, (section, d) in in_force.items()
             if raw.section[: len(section)] == section
         }
         # selectors match text as written; rebuild the block with its relations
@@ -125,7 +139,9 @@ def plan_document(doc: Document, options: Options) -> _PlannedDocument:
         spec, block_errors = block_context_lenient(
             doc_spec, raw.annotation, source, raw.block_line or raw.line, block_latex
         )
-        problems += [err.as_problem(doc.path, raw.annotation_line or raw.line) for err in block_errors]
+        problems += [
+            err.as_problem(doc.path, raw.annotation_line or raw.line) for err in block_errors
+        ]
         plan = ChainPlan(raw, spec, [d for _, d in in_force.values()])
         head = defined_head(raw)
         if head is not None:
@@ -136,13 +152,15 @@ def plan_document(doc: Document, options: Options) -> _PlannedDocument:
                 plan.notes.append(f"{head.describe()} redefined here (was defined at {earlier})")
             elif _declared_by_context(spec, head):
                 plan.notes.append(f"{head.describe()} redefined here (was declared in the context)")
-            definition = SourceDefinition(head, raw.items[1].latex, f"{doc.path}:{raw.items[0].line}")
+            definition = SourceDefinition(
+                head, raw.items[1].latex, f"{doc.path}:{raw.items[0].line}"
+            )
             in_force[key] = (raw.section, definition)
         planned.plans.append(plan)
     return planned
 
 
-def _declared_by_context(spec: ContextSpec, head) -> bool:
+def _declared_by_context(spec: ContextSpec, head: Head) -> bool:
     names = {name.lstrip("\\").split("(")[0].split("_")[0] for name in spec.define}
     names |= {f.name.lstrip("\\") for f in spec.functions.values() if f.body is not None}
     return head.name in names
@@ -154,7 +172,7 @@ def _declared_by_context(spec: ContextSpec, head) -> bool:
 
 
 def decide_documents(
-    planned: list[_PlannedDocument], pool: WorkerPool, options: Options
+    planned: list[PlannedDocument], pool: WorkerPool, options: Options
 ) -> list[FileResult]:
     plans = [plan for doc in planned for plan in doc.plans]
     readings = _read_all(plans, pool, options)
@@ -198,8 +216,14 @@ def decide_documents(
             reading = readings[chain_index]
             result.chains.append(
                 _chain_result(
-                    plan, reading, step_lists[chain_index], unreadable_lists[chain_index],
-                    chain_outcomes[chain_index], culprits, chain_index, taken,
+                    plan,
+                    reading,
+                    step_lists[chain_index],
+                    unreadable_lists[chain_index],
+                    chain_outcomes[chain_index],
+                    culprits,
+                    chain_index,
+                    taken,
                 )
             )
             chain_index += 1
@@ -218,18 +242,14 @@ def _read_all(plans: list[ChainPlan], pool: WorkerPool, options: Options) -> lis
         if result.ok:
             readings.append(result.value)
         else:
-            failed = [
-                _failed_read(f"reading stopped: {result.error}") for _ in plan.raw.items
-            ]
+            failed = [_failed_read(f"reading stopped: {result.error}") for _ in plan.raw.items]
             readings.append(ChainReading(failed))
     if options.progress:
         options.progress("reading", len(plans), len(plans))
     return readings
 
 
-def _failed_read(message: str):
-    from derive.steps import ReadOutcome
-
+def _failed_read(message: str) -> ReadOutcome:
     return ReadOutcome(False, message)
 
 
@@ -272,8 +292,9 @@ def _outcome(result: TaskResult) -> StepOutcome:
     if result.ok:
         return result.value
     reason = result.error or "the worker failed"
-    return StepOutcome("undecided", method="time bound" if result.timed_out else "error",
-                       message=reason)
+    return StepOutcome(
+        "undecided", method="time bound" if result.timed_out else "error", message=reason
+    )
 
 
 def _chain_result(
@@ -304,31 +325,51 @@ def _chain_result(
         item = items[position]
         why = reading.items[position]
         previous = items[position - 1] if position > 0 else item
-        entries.append((position, StepResult(
-            line=item.line, from_line=previous.line, lhs=previous.latex, rhs=item.latex,
-            verdict="unparsed",
-            method="definition" if (plan.defines and position == 1) else "",
-            message=_unreadable_message(raw.path, item, why),
-            relation="define" if (plan.defines and position == 1) else "=",
-        )))
+        entries.append(
+            (
+                position,
+                StepResult(
+                    line=item.line,
+                    from_line=previous.line,
+                    lhs=previous.latex,
+                    rhs=item.latex,
+                    verdict="unparsed",
+                    method="definition" if (plan.defines and position == 1) else "",
+                    message=_unreadable_message(raw.path, item, why),
+                    relation="define" if (plan.defines and position == 1) else "=",
+                ),
+            )
+        )
     for index, (step, (outcome, seconds)) in enumerate(zip(steps, outcomes, strict=True)):
         lhs, rhs = items[step.lhs], items[step.rhs]
-        entries.append((step.rhs, StepResult(
-            line=rhs.line, from_line=lhs.line, lhs=lhs.latex, rhs=rhs.latex,
-            verdict=outcome.verdict,  # type: ignore[arg-type]
-            method=outcome.method,
-            culprit=(chain_index, index) in culprits,
-            residual=outcome.residual, ratio=outcome.ratio,
-            counterexample=outcome.counterexample, values=outcome.values,
-            message=outcome.message, seconds=round(seconds, 4), relation=outcome.relation,
-        )))
+        entries.append(
+            (
+                step.rhs,
+                StepResult(
+                    line=rhs.line,
+                    from_line=lhs.line,
+                    lhs=lhs.latex,
+                    rhs=rhs.latex,
+                    verdict=outcome.verdict,  # type: ignore[arg-type]
+                    method=outcome.method,
+                    culprit=(chain_index, index) in culprits,
+                    residual=outcome.residual,
+                    ratio=outcome.ratio,
+                    counterexample=outcome.counterexample,
+                    values=outcome.values,
+                    message=outcome.message,
+                    seconds=round(seconds, 4),
+                    relation=outcome.relation,
+                ),
+            )
+        )
     entries.sort(key=lambda entry: entry[0])
     chain.steps = [result for _, result in entries]
     apply_expectations(chain.steps, [position for position, _ in entries], plan.spec.expect)
     return chain
 
 
-def _unreadable_message(path: str, item, why) -> str:
+def _unreadable_message(path: str, item: SourceItem, why: ReadOutcome) -> str:
     # columns from the parser count within the expression; report file columns
     column = item.column + why.column - 1 if (item.column and why.column) else why.column
     where = f"{path}:{item.line}" + (f":{column}" if column else "")
@@ -343,4 +384,5 @@ __all__ = [
     "check_documents",
     "check_paths",
     "collect_documents",
+    "plan_document",
 ]

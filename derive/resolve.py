@@ -126,12 +126,16 @@ def assumptions_for(domain: SymbolDomain) -> dict[str, bool]:
     return out
 
 
-def build_environment(spec: ContextSpec, document_definitions: list[SourceDefinition]) -> Environment:
+def build_environment(
+    spec: ContextSpec, document_definitions: list[SourceDefinition]
+) -> Environment:
     sizes = {bare(name) for name in spec.sizes}
     size_symbols = {name: sp.Symbol(name, integer=True, positive=True) for name in sizes}
     indices: dict[str, sp.Expr] = {}
     for index, size in spec.indices.items():
-        indices[bare(index)] = sp.Integer(size) if isinstance(size, int) else size_symbols[bare(size)]
+        indices[bare(index)] = (
+            sp.Integer(size) if isinstance(size, int) else size_symbols[bare(size)]
+        )
 
     context_definitions = [
         SourceDefinition(Head("function", bare(f.name), f.params), f.body, "context")

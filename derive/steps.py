@@ -9,15 +9,14 @@ picklable data; each worker keeps a small cache of built environments.
 from __future__ import annotations
 
 import hashlib
-import re
 import pickle
+import re
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 from derive.context import ContextSpec
 from derive.latex import LatexError
-from derive.second_opinion import disagreement
 from derive.resolve import (
     Environment,
     SourceDefinition,
@@ -28,6 +27,7 @@ from derive.resolve import (
     free_indices,
     index_symbols,
 )
+from derive.second_opinion import disagreement
 
 _ENVIRONMENTS: dict[str, Environment] = {}
 
