@@ -463,13 +463,17 @@ def _decide_structured(
             return _refutation(inst, probe.counterexample, clock, symbolic=(lhs, rhs))
         built.append(inst)
         probes.append(probe)
-    symbolic = _prove_symbolically(lhs, rhs, clock)
+    symbolic = _prove_symbolically(lhs, rhs, clock, domain)
     if symbolic:
         return Decision("proved", symbolic, message="proved for every size")
     return _prove_instances(built, probes, described, clock)
 
 
-def _prove_symbolically(lhs: sp.Expr, rhs: sp.Expr, clock: _Clock) -> str | None:
+def _prove_symbolically(
+    lhs: sp.Expr, rhs: sp.Expr, clock: _Clock, domain: Domain | None = None
+) -> str | None:
+    if domain is not None:
+        lhs, rhs = _resolve_deltas(lhs, domain), _resolve_deltas(rhs, domain)
     if lhs.has(sp.KroneckerDelta, sp.Piecewise) or rhs.has(sp.KroneckerDelta, sp.Piecewise):
         # Sums of Kronecker deltas over a symbolic range only close with case
         # analysis SymPy does not do; the instances decide these (measured:
@@ -485,6 +489,59 @@ def _prove_symbolically(lhs: sp.Expr, rhs: sp.Expr, clock: _Clock) -> str | None
         return "identical after doit"
     method = _prove_zero(done_l - done_r, None, share)
     return f"{method} (symbolic)" if method else None
+
+
+def _resolve_deltas(e: sp.Expr, domain: Domain) -> sp.Expr:
+    """Kronecker deltas the domain decides: δ(q, j) = 0 in a case q ≠ j, and
+    Σ_{k=1}^{m} f(k)·δ(k, j) = f(j) for an index j declared to run over 1..m.
+    Exact under the declared ranges; lets a sized identity be proved for every m."""
+    apart = {frozenset((a.name, b.name)) for a, b in _distinct_pairs(domain, _symbols_of(e))}
+    ranges = {s.name: bound for s, bound in domain.indices.items()}
+
+    def delta_value(node: sp.Basic) -> sp.Basic:
+        names = {getattr(a, "name", None) for a in node.args}
+        return sp.Integer(0) if frozenset(names) in apart else node
+
+    def collapse(total: sp.Sum) -> sp.Expr:
+        body, (var, lo, hi) = total.function, total.limits[0]
+        if len(total.limits) != 1 or lo != 1:
+            return total
+        kept, picked = [], []
+        for term in sp.Add.make_args(sp.expand_mul(body)):
+            other = _delta_partner(term, var)
+            if other is not None and ranges.get(other.name) == hi:
+                picked.append((term / sp.KroneckerDelta(var, other)).xreplace({var: other}))
+            else:
+                kept.append(term)
+        if not picked:
+            return total
+        return sp.Add(*picked) + (sp.Sum(sp.Add(*kept), (var, lo, hi)) if kept else 0)
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if not node.args:
+            return node
+        node = node.func(*[visit(a) for a in node.args])
+        if isinstance(node, sp.KroneckerDelta):
+            return delta_value(node)
+        if isinstance(node, sp.Sum):
+            return collapse(node)
+        return node
+
+    return _limited(lambda: visit(e), 0.3) or e
+
+
+def _delta_partner(term: sp.Expr, var: sp.Symbol) -> sp.Symbol | None:
+    """In a product containing δ(var, j) (either order), the symbol j."""
+    for factor in sp.Mul.make_args(term):
+        if isinstance(factor, sp.KroneckerDelta) and var in factor.args:
+            other = factor.args[0] if factor.args[1] == var else factor.args[1]
+            if isinstance(other, sp.Symbol) and other != var:
+                return other
+    return None
+
+
+def _symbols_of(e: sp.Expr) -> set[sp.Symbol]:
+    return {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
 
 
 def _prove_instances(

@@ -347,3 +347,28 @@ def test_every_mutation_is_refuted_with_a_confirmed_counterexample():
         f"total {sum(times):.1f} s"
     )
     assert not missed
+
+
+def test_softmax_diagonal_is_proved_for_every_m_once_deltas_are_resolved():
+    # Σ_k e^{z_k} δ(k, j) = e^{z_j} because j runs over 1..m: a proof for every m,
+    # not only the instances m = 1..4
+    m = sp.Symbol("m", integer=True, positive=True)
+    j, k = (sp.Symbol(n, integer=True, positive=True) for n in "jk")
+    z = sp.IndexedBase("z", real=True)
+    total = sp.Sum(sp.exp(z[k]), (k, 1, m))
+    lhs = sp.diff(sp.exp(z[j]) / total, z[j])  # contains Σ e^{z_k} δ(j, k)
+    a_j = sp.exp(z[j]) / total
+    domain = Domain(sizes={m: (1, 4)}, indices={j: m, k: m})
+    decision = decide_equal(lhs, a_j * (1 - a_j), domain)
+    assert decision.verdict == "proved", decision
+    assert "symbolic" in decision.method
+
+
+def test_a_delta_over_a_different_range_is_not_resolved():
+    # j runs over 1..n, the sum over 1..m: Σ_k δ(k, j) is not 1 when j > m
+    m, n = (sp.Symbol(s, integer=True, positive=True) for s in "mn")
+    j, k = (sp.Symbol(s, integer=True, positive=True) for s in "jk")
+    lhs = sp.Sum(sp.KroneckerDelta(k, j), (k, 1, m))
+    domain = Domain(sizes={m: (1, 3), n: (1, 3)}, indices={j: n, k: m})
+    decision = decide_equal(lhs, sp.Integer(1), domain)
+    assert decision.verdict == "refuted", decision
