@@ -319,6 +319,7 @@ def _chain_result(
         + [f"context: {p}" for p in reading.context_problems]
         + [f"second opinion: {p}" for p in reading.second_opinions],
         pinned=plan.spec.expect is not None,
+        defines=items[0].latex if plan.defines else "",
     )
     entries: list[tuple[int, StepResult]] = []
     for position in unreadable:
@@ -373,7 +374,7 @@ def _unreadable_message(path: str, item: SourceItem, why: ReadOutcome) -> str:
     # columns from the parser count within the expression; report file columns
     column = item.column + why.column - 1 if (item.column and why.column) else why.column
     where = f"{path}:{item.line}" + (f":{column}" if column else "")
-    fragment = f" near {why.fragment!r}" if why.fragment else ""
+    fragment = f" near “{why.fragment.strip()}”" if why.fragment else ""
     return f"cannot read {where}: {why.message}{fragment}"
 
 

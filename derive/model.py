@@ -127,6 +127,7 @@ class ChainResult:
     steps: list[StepResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # e.g. "L redefined at line 40"
     pinned: bool = False  # the chain carries expectations
+    defines: str = ""  # LaTeX of the name the chain's first `=` defines, if any
 
     @property
     def ok(self) -> bool:

@@ -160,7 +160,7 @@ def decide_step(task: StepTask) -> StepOutcome:
 
     message = decision.message
     if decision.verdict == "refuted" and hygiene:
-        message = f"{hygiene}. {message}".strip()
+        message = f"{hygiene}. {message}".strip() if message else hygiene
     return StepOutcome(
         verdict=decision.verdict,
         method=decision.method,
@@ -185,8 +185,8 @@ def index_hygiene(lhs: sp.Basic, rhs: sp.Basic, env: Environment) -> str:
     left, right = free_indices(lhs, env, indices), free_indices(rhs, env, indices)
     for index in sorted(right - left, key=str):
         notes.append(
-            f"index {index} is free on the right but not on the left: "
-            f"a chain rule written without its sum over {index}?"
+            f"index {index} is free on the right but not on the left "
+            f"(a chain rule written without its sum over {index})"
         )
     for index in sorted(left - right, key=str):
         notes.append(f"index {index} is free on the left but not on the right")
