@@ -7,6 +7,7 @@ expected; 1 something is; 2 usage errors or files that cannot be read.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -25,8 +26,15 @@ class UsageError(Exception):
     """A problem with how derive was called; one line, exit 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (no usage block), exit 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="derive",
         description="Check LaTeX derivations line by line: which steps are right, "
         "which are wrong, and why.",
@@ -51,15 +59,31 @@ def build_parser() -> argparse.ArgumentParser:
             "--jobs", "-j", type=_positive_int, default=1, metavar="N",
             help="worker processes (results are identical for any N)",
         )
-        sub.add_argument("--seed", type=int, default=0, help="seed for random sample points")
-        sub.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
-        sub.add_argument("-v", "--verbose", action="store_true", help="print every step in full")
+        sub.add_argument("--seed", type=_int, default=0, help="seed for random sample points")
+        loud = sub.add_mutually_exclusive_group()
+        loud.add_argument("-q", "--quiet", action="store_true",
+                          help="print only the one-line summary; no progress bar")
+        loud.add_argument("-v", "--verbose", action="store_true",
+                          help="print every step in full: both sides, method, time, "
+                          "whole residuals")
 
-    check = commands.add_parser("check", help="check documents and print the verdicts")
+    check = commands.add_parser(
+        "check", help="check documents and print the verdicts",
+        description="Check every derivation in the documents and print a verdict per step.",
+        epilog="Exit status: 0 nothing refuted or unparsed (beyond what the documents pin), "
+        "1 something is, 2 usage error or unreadable file.  Colour only on a terminal; "
+        "NO_COLOR=1 turns it off.",
+    )
     common(check)
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text for people (default), json for programs (design §7)")
 
-    report = commands.add_parser("report", help="write HTML and LaTeX/PDF proof reports")
+    report = commands.add_parser(
+        "report", help="write HTML and LaTeX/PDF proof reports",
+        description="Check the documents, then write one report per document and format "
+        "into the output folder (nothing else is written; sources are never touched).",
+        epilog="Exit status as for `derive check`; the reports are written either way.",
+    )
     common(report)
     report.add_argument("-o", "--output", default="reports", metavar="DIR",
                         help="output folder (default: reports/)")
@@ -69,29 +93,49 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
     return value
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _int(text)
     if value <= 0:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _int(text: str) -> int:
     try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
         return run(args)
     except (UsageError, DocumentError, ContextError) as exc:
-        print(f"derive: error: {exc}", file=sys.stderr)
+        print(f"derive: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `derive check | head`: the reader left, which is fine
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter exit quiet
+        except OSError:  # pragma: no cover
+            pass
+        return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,12 +152,15 @@ def run(args: argparse.Namespace) -> int:
     options = Options(
         context_file=args.context, timeout=args.timeout, jobs=args.jobs, seed=args.seed,
     )
-    with _progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+    with _progress(enabled=_show_progress(args)) as progress:
         options.progress = progress
         run_result = check_paths(paths, options)
 
     if args.command == "report":
-        _write_reports(run_result, Path(args.output), formats, quiet=args.quiet)
+        _write_reports(run_result, Path(args.output), formats)
+        from derive.report.text import render_summary
+
+        print(render_summary(run_result))
     elif args.format == "json":
         from derive.report import dumps
 
@@ -133,56 +180,86 @@ def _report_formats(text: str) -> set[str]:
 
 
 def _use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    """ANSI colour on stdout: a terminal, NO_COLOR unset (or empty), TERM not dumb."""
+    return (
+        sys.stdout.isatty()
+        and not os.environ.get("NO_COLOR")
+        and os.environ.get("TERM") != "dumb"
+    )
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    """The progress bar goes to stderr, only when stderr is a terminal."""
+    return not args.quiet and sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
 def _print_text(run_result: RunResult, *, quiet: bool, verbose: bool) -> None:
-    from derive.report import render_text
+    from derive.report.text import render_summary, render_text
 
-    text = render_text(run_result, verbose=verbose, color=_use_color())
-    if quiet:  # the summary is the last line of the full rendering
-        text = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
-    sys.stdout.write(text)
+    if quiet:
+        sys.stdout.write(render_summary(run_result) + "\n")
+        return
+    sys.stdout.write(render_text(run_result, verbose=verbose, color=_use_color()))
 
 
-def _write_reports(run_result: RunResult, out_dir: Path, formats: set[str], *, quiet: bool) -> None:
-    from derive.report import ReportError, write_reports
+def _write_reports(run_result: RunResult, out_dir: Path, formats: set[str]) -> None:
+    """Write the reports; every problem is one line and exit 2, never a traceback."""
+    from derive.report import LatexError, ReportError, write_reports
 
     try:
         written = write_reports(run_result, out_dir, formats)
+    except LatexError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "pdflatex failed"
+        raise UsageError(f"{out_dir}: PDF report failed: {first} (ask for --format html,tex "
+                         "and run pdflatex yourself to see the log)") from exc
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
-    if not quiet:
-        for path in written:
-            print(f"wrote {path}")
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: cannot write reports: {exc.strerror or exc}") from exc
+    for path in written:
+        print(f"wrote {_display(path)}")
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class _progress:
-    """A progress bar on stderr for runs longer than a moment (rich)."""
+    """One transient progress line on stderr: phase, bar, done/total, elapsed (rich)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._bar = None
-        self._tasks: dict[str, int] = {}
+        self._task = None
 
     def __enter__(self):
         if not self.enabled:
             return None
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         self._bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            SpinnerColumn(), TextColumn("{task.description:<17}"), BarColumn(bar_width=None),
+            MofNCompleteColumn(), TimeElapsedColumn(),
             console=Console(stderr=True), transient=True,
         )
         self._bar.start()
+        self._task = self._bar.add_task("reading", total=None)
         return self.update
 
     def update(self, phase: str, done: int, total: int) -> None:
-        assert self._bar is not None
-        if phase not in self._tasks:
-            self._tasks[phase] = self._bar.add_task(phase, total=total)
-        self._bar.update(self._tasks[phase], completed=done, total=total)
+        assert self._bar is not None and self._task is not None
+        self._bar.update(self._task, description=phase, completed=done, total=total)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

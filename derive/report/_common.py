@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from derive.model import VERDICTS, ChainResult, FileResult, RunResult, StepResult
@@ -119,3 +120,28 @@ def line_span(step: StepResult) -> str:
 
 def section_text(chain: ChainResult, sep: str = " › ") -> str:
     return sep.join(s for s in chain.section if s)
+
+
+def display_message(step: StepResult, path: str) -> str:
+    """The step's message without what the other lines already show."""
+    message = step.message or ""
+    # "cannot read <path>:<line>:<col>: why" -> "column <col>: why"
+    prefix = f"cannot read {path}:{step.line}"
+    if message.startswith(prefix):
+        rest = message[len(prefix) :]
+        column = re.match(r":(\d+): ", rest)
+        message = (f"column {column.group(1)}: " + rest[column.end() :]) if column else rest[2:]
+    # "… off by a factor of <sympy> (at x = 1)" repeats ratio + counterexample
+    if step.ratio or step.residual or step.counterexample:
+        message = re.sub(
+            r"(?:^|[.;]?\s*)(?:off by a factor of|differs by) .*?\(at [^()]*\)\s*$", "", message
+        )
+        message = message.rstrip(" .?;").strip() if message.strip() else ""
+    return message
+
+
+def definition_text(chain: ChainResult) -> str:
+    """``defines L`` for a chain without steps (a pure definition)."""
+    # ChainResult.defines (LaTeX of the defined head) when the pipeline provides it
+    defines = " ".join(str(getattr(chain, "defines", "") or "").split())
+    return f"defines {defines}" if defines else "definition (nothing to check)"

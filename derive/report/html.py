@@ -17,6 +17,8 @@ from derive.report._common import (
     MEANINGS,
     RELATION_WORDS,
     SYMBOLS,
+    definition_text,
+    display_message,
     expectation_note,
     line_span,
     section_text,
@@ -200,6 +202,9 @@ font-size:.85em;overflow-wrap:anywhere;white-space:pre-wrap}
 .chain>header .meta{font-size:.85rem;color:var(--muted);margin:2px 0 0;overflow-wrap:anywhere}
 .chain.fail>header{border-left:4px solid var(--refuted)}
 .chain.ok>header{border-left:4px solid var(--proved)}
+.chain.definition>header{border-bottom:0;padding:6px 16px}
+.chain.definition h2{font-size:1rem}
+.chain.definition h2 .muted{font-weight:400;font-size:.9rem;margin-left:.5em}
 .notes{margin:4px 0 0;padding-left:1.2em;font-size:.85rem;color:var(--muted)}
 table.steps{width:100%;border-collapse:collapse;table-layout:fixed}
 .steps th{font-size:.75rem;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);
@@ -290,8 +295,12 @@ def _mapping_math(mapping: dict[str, str]) -> str:
     return ", ".join(i for i in items if i)
 
 
-def _evidence(step: StepResult) -> str:
+def _evidence(step: StepResult, path: str = "") -> str:
     rows: list[tuple[str, str]] = []
+    # the explanation first; a proved step's "both sides are the same" is a tooltip
+    message = display_message(step, path)
+    if message and step.verdict not in ("proved", "bounded"):
+        rows.append(("message", f'<span class="message">{_esc(message)}</span>'))
     if step.counterexample:
         rows.append(("counterexample", _mapping_math(step.counterexample)))
     if step.values:
@@ -300,8 +309,6 @@ def _evidence(step: StepResult) -> str:
         rows.append(("residual", math_html(r"\text{lhs} - \text{rhs} = " + step.residual)))
     if step.ratio:
         rows.append(("ratio", math_html(r"\frac{\text{lhs}}{\text{rhs}} = " + step.ratio)))
-    if step.message:
-        rows.append(("message", f'<span class="message">{_esc(step.message)}</span>'))
     if not rows:
         return ""
     body = "".join(f'<dt>{_esc(k)}</dt><dd><div class="m">{v}</div></dd>' for k, v in rows)
@@ -319,7 +326,7 @@ def _chain_rows(chain: ChainResult) -> list[str]:
                 f'<td colspan="3"><div class="m">{math_html(step.lhs)}</div></td></tr>'
             )
         previous_rhs = step.rhs
-        evidence = _evidence(step)
+        evidence = _evidence(step, chain.path)
         classes = ["step", f"is-{step.verdict}"]
         if step.culprit:
             classes.append("culprit")
@@ -333,7 +340,7 @@ def _chain_rows(chain: ChainResult) -> list[str]:
             f'<td><div class="m"><span class="rel">{_esc(rel)}</span> {math_html(step.rhs)}'
             "</div></td>"
             f"<td>{_verdict_cell(step)}</td>"
-            f'<td class="method">{_esc(step.method)}</td></tr>'
+            f'<td class="method" title="{_esc(step.message)}">{_esc(step.method)}</td></tr>'
         )
         if evidence:
             culprit = " culprit" if step.culprit else ""
@@ -368,8 +375,16 @@ def _chain_section(chain: ChainResult) -> str:
         '<th scope="col">Verdict</th><th scope="col">Method</th></tr></thead>'
         "<tbody>" + "".join(_chain_rows(chain)) + "</tbody></table>"
         if chain.steps
-        else '<p class="muted" style="padding:8px 16px;margin:0">No steps.</p>'
+        else ""
     )
+    if not chain.steps:
+        where = f"line {chain.line}"
+        return (
+            f'<section class="chain ok definition" id="{_esc(anchor)}">'
+            f'<header><h2>{mark} <a href="#{_esc(anchor)}">{_esc(chain.name or chain.id)}</a>'
+            f' <span class="muted">{_esc(definition_text(chain))} · {where}</span></h2>'
+            f"{notes}</header></section>"
+        )
     return (
         f'<section class="chain {state}" id="{_esc(anchor)}">'
         f'<header><h2>{mark} <a href="#{_esc(anchor)}">{_esc(chain.name or chain.id)}</a></h2>'

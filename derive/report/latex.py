@@ -19,7 +19,12 @@ import tempfile
 from pathlib import Path
 
 from derive.model import VERDICTS, ChainResult, FileResult, StepResult
-from derive.report._common import expectation_note, section_text
+from derive.report._common import (
+    definition_text,
+    display_message,
+    expectation_note,
+    section_text,
+)
 
 
 class LatexError(RuntimeError):
@@ -87,7 +92,8 @@ def escape_text(text: object) -> str:
 def _texttt(text: str) -> str:
     # Allow line breaks after a few characters in long source strings.
     escaped = escape_text(text)
-    return r"\texttt{" + re.sub(r"(\\textbackslash\{\}|[,+=(])", r"\1\\allowbreak{}", escaped) + "}"
+    escaped = escaped.replace(r"\textbackslash{}", r"\allowbreak{}\textbackslash{}")
+    return r"\texttt{" + re.sub(r"([,+=(])", r"\1\\allowbreak{}", escaped) + "}"
 
 
 _UNICODE_MATH = {
@@ -217,6 +223,7 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \usepackage{amsmath,amssymb}
 \usepackage[table]{xcolor}
 \usepackage{array,longtable,booktabs}
+\usepackage{graphicx}
 \usepackage{parskip}
 \definecolor{vproved}{HTML}{1A7F37}
 \definecolor{vbounded}{HTML}{1B7C83}
@@ -237,6 +244,10 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \newcommand{\culprit}[1]{\colorbox{culpritbg}{$\displaystyle #1$}}
 \newcommand{\culprittag}[1]{\textcolor{vrefuted}{\footnotesize\textbf{culprit: line #1}}}
 \newcommand{\exptag}[1]{\textcolor{muted}{\footnotesize #1}}
+% evidence too wide for its column (long residuals) is scaled down to fit
+\newsavebox{\fitbox}
+\newcommand{\fit}[1]{\sbox{\fitbox}{#1}\ifdim\wd\fitbox>\linewidth
+  \resizebox{\linewidth}{!}{\usebox{\fitbox}}\else\usebox{\fitbox}\fi}
 \newcommand{\unmettag}[1]{\colorbox{vrefuted}{\textcolor{white}{\footnotesize\textbf{#1}}}}
 % Guards for macros common in notes but not defined by amsmath/amssymb.
 \providecommand{\R}{\mathbb{R}}
@@ -292,8 +303,8 @@ def _step_tag(step: StepResult) -> str:
 
 
 def _side(latex: str, step: StepResult | None, unparsed: bool) -> str:
-    if unparsed:
-        body = r"\text{" + _texttt(latex) + "}"
+    if unparsed:  # source as typed, in a box that wraps instead of running off the page
+        body = (r"\text{\parbox[t]{0.62\linewidth}{\raggedright " + _texttt(latex) + "}}")
     else:
         body = math_or_source(latex)
     if step is not None and step.culprit:
@@ -330,20 +341,23 @@ def _evidence(chain: ChainResult) -> str:
     rows: list[str] = []
     for step in chain.steps:
         items: list[tuple[str, str]] = []
+        message = display_message(step, chain.path)
+        if message and step.verdict not in ("proved", "bounded"):
+            items.append(("message", escape_text(message)))
         if step.counterexample:
             items.append(("counterexample", _mapping(step.counterexample)))
         if step.values:
             items.append(("values", _mapping(step.values)))
         if step.residual:
             items.append(
-                ("residual", r"$\text{lhs}-\text{rhs} = " + math_or_source(step.residual) + "$")
+                ("residual", r"\fit{$\text{lhs}-\text{rhs} = " + math_or_source(step.residual)
+                 + "$}")
             )
         if step.ratio:
             items.append(
-                ("ratio", r"$\dfrac{\text{lhs}}{\text{rhs}} = " + math_or_source(step.ratio) + "$")
+                ("ratio", r"\fit{$\dfrac{\text{lhs}}{\text{rhs}} = " + math_or_source(step.ratio)
+                 + "$}")
             )
-        if step.message:
-            items.append(("message", escape_text(step.message)))
         for i, (kind, value) in enumerate(items):
             line = f"{int(step.line)}" if i == 0 else ""
             verdict = _verdict_macro(step.verdict) if i == 0 else ""
@@ -413,6 +427,15 @@ def _chain(chain: ChainResult) -> str:
         meta.append(escape_text(section))
     if chain.pinned:
         meta.append("expectations pinned")
+    if not chain.steps:  # a pure definition: one line
+        out = [
+            r"\medskip\noindent{\large\bfseries " + mark + r"\ "
+            + escape_text(chain.name or chain.id)
+            + r"}\quad{\small\color{muted}" + escape_text(definition_text(chain))
+            + rf" \textperiodcentered{{}} line {int(chain.line)}" + r"\par}",
+        ]
+        out += [r"{\small\color{muted}Note: " + escape_text(n) + r"\par}" for n in chain.notes]
+        return "\n".join(out) + "\n"
     out = [
         f"\\section*{{{mark}\\ {escape_text(chain.name or chain.id)}}}",
         r"{\small\color{muted}" + r" \textperiodcentered{} ".join(meta) + r"\par}",
