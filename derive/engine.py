@@ -460,7 +460,12 @@ def _decide_structured(
             )
         probe = _probe(inst, rng)
         if probe.counterexample is not None:
-            return _refutation(inst, probe.counterexample, clock, symbolic=(lhs, rhs))
+            return _refutation(
+                inst,
+                probe.counterexample,
+                clock,
+                symbolic=(_resolve_deltas(lhs, domain), _resolve_deltas(rhs, domain)),
+            )
         built.append(inst)
         probes.append(probe)
     symbolic = _prove_symbolically(lhs, rhs, clock, domain)

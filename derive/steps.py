@@ -224,6 +224,10 @@ def _latex(expr: sp.Basic | None) -> str | None:
     if expr is None:
         return None
     try:
-        return sp.latex(expr)
+        # SymPy prints an indexed entry as {z}_{k}; readers write z_{k}
+        return _BRACED_BASE.sub(r"\1_{", sp.latex(expr))
     except Exception:  # printing must never sink a verdict
         return str(expr)
+
+
+_BRACED_BASE = re.compile(r"\{(\\?[A-Za-z]+)\}_\{")
