@@ -272,16 +272,16 @@ def _run_steps(
 ) -> list[tuple[StepOutcome, float]]:
     if not tasks:
         return []
-    out: list[tuple[StepOutcome, float]] = []
-    # Batches keep the progress bar moving without giving up parallelism.
-    batch = max(1, 4 * max(1, options.jobs))
-    for start in range(0, len(tasks), batch):
-        chunk = tasks[start : start + batch]
-        results = pool.run(decide_step, [(t,) for t in chunk], timeout=_hard_bound(chunk, options))
-        out += [(_outcome(r), r.seconds) for r in results]
-        if options.progress:
-            options.progress(phase, len(out), len(tasks))
-    return out
+    progress = options.progress
+
+    def done(count: int) -> None:
+        if progress is not None:
+            progress(phase, count, len(tasks))
+
+    results = pool.run(
+        decide_step, [(t,) for t in tasks], timeout=_hard_bound(tasks, options), on_done=done
+    )
+    return [(_outcome(r), r.seconds) for r in results]
 
 
 def _hard_bound(chunk: list[StepTask], options: Options) -> float:

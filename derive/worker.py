@@ -295,9 +295,15 @@ class WorkerPool:
         return self.run(fn, [args], timeout=timeout)[0]
 
     def run(
-        self, fn: Callable[..., Any], args_list: list[tuple], timeout: float | None = None
+        self,
+        fn: Callable[..., Any],
+        args_list: list[tuple],
+        timeout: float | None = None,
+        on_done: Callable[[int], None] | None = None,
     ) -> list[TaskResult]:
-        """Run fn(*args) for each args tuple, up to `jobs` at once; results in input order."""
+        """Run fn(*args) for each args tuple, up to `jobs` at once; results in input order.
+
+        `on_done(count)` is called in the parent after each task finishes (progress)."""
         if self._closed:
             raise RuntimeError("WorkerPool is closed")
         timeout = self.timeout if timeout is None else timeout
@@ -345,6 +351,8 @@ class WorkerPool:
                     else:
                         continue
                     del busy[w]
+                    if on_done is not None:
+                        on_done(sum(r is not None for r in results))
         except BaseException:
             for w in busy:  # their results would arrive stale in the next run
                 self._discard(w)

@@ -1,44 +1,49 @@
 """One slow step costs its time bound and nothing more: it comes back
-`undecided`, the next step is still decided, and the run goes on."""
+`undecided` (or `numeric`, when every probe agreed before time ran out), the
+next step is still decided, and the run goes on."""
 
 from __future__ import annotations
-
-import time
 
 from derive.api import check_text
 from derive.check import Options
 
-SLOW_THEN_QUICK = r"""---
-derive:
-  sizes: {m: "1..12"}
-  indices: {j: m, k: m, q: m}
----
-$$a_{j} = \frac{e^{z_j}}{\sum_k^m{e^{z_k}}}$$
-
-<!-- derive: {cases: 'q \neq j'} -->
+# atan(e^h) + atan(e^{-h}) = π/2 is true, and simplify() runs for minutes on it
+SLOW_THEN_QUICK = r"""
 $$\begin{aligned}
-\frac{\partial{a_q}}{\partial{z_j}} & = - a_q a_j \\
-& = - a_j a_q \\
+\arctan(e^{h}) + \arctan(e^{-h}) & = \frac{\pi}{2} \\
+& = \frac{2\pi}{4}
 \end{aligned}$$
 """
 
 
-def test_a_step_over_its_bound_is_undecided_and_the_next_step_is_still_decided() -> None:
-    started = time.monotonic()
+def test_a_step_over_its_bound_stops_there_and_the_next_step_is_still_decided() -> None:
     result = check_text(SLOW_THEN_QUICK, options=Options(timeout=0.5))
-    elapsed = time.monotonic() - started
-    slow, quick = result.chains[1].steps
-    assert slow.verdict == "undecided"
-    assert "time" in slow.message or "time" in slow.method
+    slow, quick = result.chains[0].steps
+    assert slow.verdict in ("undecided", "numeric"), (slow.verdict, slow.message)
+    assert "not proved" in slow.message or "time" in slow.message
     assert quick.verdict == "proved"
-    # the bound is 0.5 s soft, plus the worker's grace before a hard kill
-    assert slow.seconds < 3.0, slow.seconds
-    assert elapsed < 30
+    # the bound is 0.5 s, plus the worker's one-second grace before a hard kill
+    assert slow.seconds < 2.5, slow.seconds
 
 
-def test_the_same_step_is_decided_with_a_generous_bound() -> None:
-    # m = 1..12 over two free indices is more instances than a bounded check
-    # covers; the verdict must still never be refuted
-    result = check_text(SLOW_THEN_QUICK.replace('"1..12"', '"1..3"'), options=Options(timeout=20))
-    slow = result.chains[1].steps[0]
-    assert slow.verdict == "bounded", (slow.verdict, slow.message)
+def test_a_step_stuck_in_c_code_is_killed_at_its_bound(monkeypatch) -> None:
+    # time.sleep blocks in C, where the worker's soft timer cannot reach: only
+    # killing the worker process stops it.  Workers are forked after the patch.
+    import time
+
+    from derive import engine
+
+    real = engine.decide_equal
+
+    def stuck(lhs, rhs, domain, **kwargs):
+        if any(s.name == "h" for s in lhs.free_symbols):
+            time.sleep(60)
+        return real(lhs, rhs, domain, **kwargs)
+
+    monkeypatch.setattr(engine, "decide_equal", stuck)
+    started = time.monotonic()
+    slow, quick = check_text(SLOW_THEN_QUICK, options=Options(timeout=0.5)).chains[0].steps
+    assert slow.verdict == "undecided"
+    assert slow.message == "timed out after 0.5 s"
+    assert quick.verdict == "proved"
+    assert time.monotonic() - started < 30
