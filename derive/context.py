@@ -19,6 +19,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -27,6 +28,7 @@ from typing import Any, Literal
 
 import yaml
 
+from derive import safe_yaml
 from derive.domain import SymbolDomain
 from derive.model import VERDICTS, Problem
 
@@ -159,6 +161,17 @@ class _Invalid(Exception):
     """Raised by the small value validators; turned into a ContextError with its key."""
 
 
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxstring = _SHORT_REPR.maxother = 60
+_SHORT_REPR.maxlist = _SHORT_REPR.maxdict = 6
+_SHORT_REPR.maxlevel = 3
+
+
+def _shown(value: object) -> str:
+    """A value inside an error message: short, whatever the user wrote."""
+    return _SHORT_REPR.repr(value)
+
+
 def _suggest(word: str, choices: tuple[str, ...] | list[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -171,24 +184,24 @@ def _squash(text: str) -> str:
 def _text(value: object, what: str) -> str:
     """A LaTeX string; YAML turns `2` or `0.5` into numbers, which are fine as text."""
     if isinstance(value, bool) or value is None:
-        raise _Invalid(f"{what} must be text, got {value!r}")
+        raise _Invalid(f"{what} must be text, got {_shown(value)}")
     if isinstance(value, int | float):
         return str(value)
     if not isinstance(value, str) or not value.strip():
-        raise _Invalid(f"{what} must be non-empty text, got {value!r}")
+        raise _Invalid(f"{what} must be non-empty text, got {_shown(value)}")
     return value.strip()
 
 
 def _name(value: object, what: str = "name") -> str:
     if not isinstance(value, str) or not _NAME_RE.match(value.strip()):
-        raise _Invalid(f"{value!r} is not a valid {what} (e.g. x, z_0, \\sigma)")
+        raise _Invalid(f"{_shown(value)} is not a valid {what} (e.g. x, z_0, \\sigma)")
     return value.strip()
 
 
 def _fraction(value: object) -> Fraction:
     """An exact number from YAML: int, float (read via its shortest repr) or "1/2"."""
     if isinstance(value, bool):
-        raise _Invalid(f"{value!r} is not a number")
+        raise _Invalid(f"{_shown(value)} is not a number")
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float) and math.isfinite(value):
@@ -198,7 +211,7 @@ def _fraction(value: object) -> Fraction:
             return Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
             pass
-    raise _Invalid(f"{value!r} is not a number (write 2, 0.5 or 1/2)")
+    raise _Invalid(f"{_shown(value)} is not a number (write 2, 0.5 or 1/2)")
 
 
 def _end(text: str) -> Fraction | None | str:
@@ -240,23 +253,23 @@ def _integer_range(value: object) -> SymbolDomain:
     text = str(value) if not isinstance(value, bool) else ""
     m = _RANGE_RE.match(text)
     if not m:
-        raise _Invalid(f'bad integer range {value!r} (write e.g. "1..6" or "0..inf")')
+        raise _Invalid(f'bad integer range {_shown(value)} (write e.g. "1..6" or "0..inf")')
     lo, hi = _end(m["lo"]), _end(m["hi"])
     if lo == "+" or hi == "-":
-        raise _Invalid(f"bad integer range {value!r}: ends are the wrong way round")
+        raise _Invalid(f"bad integer range {_shown(value)}: ends are the wrong way round")
     lo_v = None if lo == "-" else lo
     hi_v = None if hi == "+" else hi
     assert not isinstance(lo_v, str) and not isinstance(hi_v, str)
     for end in (lo_v, hi_v):
         if end is not None and end.denominator != 1:
-            raise _Invalid(f"bad integer range {value!r}: {end} is not an integer")
+            raise _Invalid(f"bad integer range {_shown(value)}: {end} is not an integer")
     _check_order(text, lo_v, hi_v, False)
     return SymbolDomain("integer", lo_v, hi_v, lo_v is None, hi_v is None)
 
 
 def _values(value: object) -> SymbolDomain:
     if not isinstance(value, list) or not value:
-        raise _Invalid(f"values must be a non-empty list such as [0, 1], got {value!r}")
+        raise _Invalid(f"values must be a non-empty list such as [0, 1], got {_shown(value)}")
     exact = tuple(dict.fromkeys(_fraction(v) for v in value))  # dedupe, keep order
     return SymbolDomain("values", values=exact)
 
@@ -290,7 +303,7 @@ def parse_domain(value: object) -> SymbolDomain:
         raise _Invalid(f"unknown domain {word!r}{_suggest(word, list(NAMED_DOMAINS))}")
     if isinstance(value, list):
         raise _Invalid(
-            f'{value!r} is a YAML list: quote an interval ("[0, 1]") or write {{values: [...]}}'
+            f'{_shown(value)} is a YAML list: quote an interval ("[0, 1]") or write {{values: [...]}}'
         )
     if isinstance(value, Mapping):
         if len(value) != 1:
@@ -299,23 +312,23 @@ def parse_domain(value: object) -> SymbolDomain:
         if form not in DOMAIN_FORMS:
             raise _Invalid(f"unknown domain form {form!r}{_suggest(str(form), list(DOMAIN_FORMS))}")
         return DOMAIN_FORMS[form](arg)
-    raise _Invalid(f"unknown domain {value!r}")
+    raise _Invalid(f"unknown domain {_shown(value)}")
 
 
 def _size_range(value: object) -> tuple[int, int]:
     if isinstance(value, bool):
-        raise _Invalid(f"bad size {value!r}")
+        raise _Invalid(f"bad size {_shown(value)}")
     if isinstance(value, int):
         lo = hi = value
     else:
         m = _RANGE_RE.match(str(value))
         parts = (m["lo"], m["hi"]) if m else (str(value).strip(),) * 2
         if not all(p.isdigit() for p in parts):
-            raise _Invalid(f'bad size range {value!r} (write e.g. "1..6" or a number)')
+            raise _Invalid(f'bad size range {_shown(value)} (write e.g. "1..6" or a number)')
         lo, hi = int(parts[0]), int(parts[1])
     if lo < 1 or hi < lo or hi > MAX_SIZE:
         raise _Invalid(
-            f"bad size range {value!r}: need 1 <= lo <= hi <= {MAX_SIZE} "
+            f"bad size range {_shown(value)}: need 1 <= lo <= hi <= {MAX_SIZE} "
             "(bounded checks instantiate every size in the range)"
         )
     return lo, hi
@@ -328,7 +341,7 @@ def _index_size(value: object) -> str | int:
         return value
     if isinstance(value, str) and _SIMPLE_NAME_RE.match(value.strip()):
         return value.strip()
-    raise _Invalid(f"{value!r} is not a size name or a positive integer")
+    raise _Invalid(f"{_shown(value)} is not a size name or a positive integer")
 
 
 def parse_function_head(head: object) -> tuple[str, tuple[str, ...]]:
@@ -369,14 +382,14 @@ def _step_number(value: object) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid(f"step {value!r} must be a positive step number (step 1 = lines 1 -> 2)")
+        raise _Invalid(f"step {_shown(value)} must be a positive step number (step 1 = lines 1 -> 2)")
     return value
 
 
 def _verdict(value: object) -> str:
     if value not in VERDICTS:
         hint = _suggest(str(value), VERDICTS)
-        raise _Invalid(f"unknown verdict {value!r}{hint}; one of {' '.join(VERDICTS)}")
+        raise _Invalid(f"unknown verdict {_shown(value)}{hint}; one of {' '.join(VERDICTS)}")
     assert isinstance(value, str)
     return value
 
@@ -405,7 +418,7 @@ class _Parser:
             return value
         if value is None:
             return {}
-        self.error(key, f"must be a mapping, got {type(value).__name__} {value!r}")
+        self.error(key, f"must be a mapping, got {type(value).__name__} {_shown(value)}")
         return None
 
     def text_list(self, value: object, key: str, what: str) -> list[str]:
@@ -420,6 +433,9 @@ class _Parser:
 
     def symbols(self, value: object, key: str) -> dict[str, SymbolDomain]:
         if isinstance(value, list):  # a bare list of names declares real symbols
+            if not all(isinstance(name, str) for name in value):
+                self.error(key, f"a list of symbols must hold names, got {_shown(value)}")
+                return {}
             value = dict.fromkeys(value)
         out: dict[str, SymbolDomain] = {}
         for name, dom in (self.mapping(value, key) or {}).items():
@@ -493,14 +509,14 @@ class _Parser:
     def log(self, value: object, key: str) -> str | None:
         word = str(value).strip() if isinstance(value, str | int) else repr(value)
         if word not in LOG_BASES:
-            self.error(key, f"unknown log base {value!r}; one of natural, 10, 2")
+            self.error(key, f"unknown log base {_shown(value)}; one of natural, 10, 2")
             return None
         return LOG_BASES[word]
 
     def timeout(self, value: object, key: str) -> float | None:
         number = value if isinstance(value, int | float) and not isinstance(value, bool) else 0
         if not math.isfinite(number) or number <= 0:
-            self.error(key, f"timeout must be a positive number of seconds, got {value!r}")
+            self.error(key, f"timeout must be a positive number of seconds, got {_shown(value)}")
             return None
         return float(number)
 
@@ -544,7 +560,7 @@ class _Parser:
     def id(self, value: object, key: str) -> str | None:
         text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
         if not isinstance(text, str) or not _ID_RE.match(text):
-            self.error(key, f"id {value!r} must be a slug: letters, digits, '-' and '_'")
+            self.error(key, f"id {_shown(value)} must be a slug: letters, digits, '-' and '_'")
             return None
         return text
 
@@ -653,7 +669,7 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> ContextError:
     # Syntax errors in context files are nearly always unquoted LaTeX braces.
     hint = (
         ""
-        if isinstance(exc, yaml.constructor.ConstructorError)
+        if isinstance(exc, yaml.constructor.ConstructorError | safe_yaml.YamlTooLarge)
         else (' (quote LaTeX that contains { } [ ] , : or #, e.g. "\\frac{1}{2}")')
     )
     return ContextError(path, "", f"invalid YAML: {where}{problem}{hint}", line)
@@ -683,7 +699,7 @@ def load_context_file_lenient(path: str | Path) -> tuple[ContextSpec, list[Conte
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         return ContextSpec(), [ContextError(source, "", f"cannot read context file: {reason}")]
     try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # safe: SafeLoader subclass
+        data = safe_yaml.load(text, _StrictSafeLoader)  # bounded; a SafeLoader subclass
     except yaml.YAMLError as exc:
         return ContextSpec(), [_yaml_error(source, exc)]
     if data is None:

@@ -51,6 +51,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from derive import safe_yaml
 from derive.model import Document, Problem, RawChain, SourceItem
 
 __all__ = ["DocumentError", "read_document", "parse_document", "split_display"]
@@ -141,6 +142,19 @@ def _short(text: str) -> str:
     return text if len(text) <= FRAGMENT_MAX else text[: FRAGMENT_MAX - 1] + "…"
 
 
+def _safe_load(text: str) -> Any:
+    """Bounded YAML (derive.safe_yaml); errors in short texts are re-read with the
+    pure-Python loader, whose error marks give better line numbers."""
+    try:
+        return safe_yaml.load(text)
+    except safe_yaml.YamlTooLarge:
+        raise
+    except yaml.YAMLError:
+        if len(text) > 100_000:  # the slow loader would take many seconds
+            raise
+        return safe_yaml.load(text, yaml.SafeLoader)
+
+
 def _yaml_problem(path: str, exc: yaml.YAMLError, first_line: int, what: str) -> Problem:
     mark = getattr(exc, "problem_mark", None)
     line = first_line + (mark.line if mark is not None else 0)
@@ -153,7 +167,7 @@ def _parse_annotation(
 ) -> tuple[dict[str, Any] | None, Problem | None]:
     """YAML after ``derive:`` → mapping; ``first_line`` is the file line of body line 0."""
     try:
-        value = yaml.safe_load(body)
+        value = _safe_load(body)
     except yaml.YAMLError as exc:
         return None, _yaml_problem(path, exc, first_line, "derive annotation")
     if value is None:
@@ -407,7 +421,7 @@ class _MarkdownReader:
 
     def _front_matter(self, token: Token) -> None:
         try:
-            value = yaml.safe_load(token.content)
+            value = _safe_load(token.content)
         except yaml.YAMLError as exc:
             self.out.problems.append(_yaml_problem(self.path, exc, 2, "front matter"))
             return
@@ -993,9 +1007,16 @@ def split_display(
     """Split the content of one display block (without its delimiters) into chains.
 
     ``locate`` maps an offset in ``content`` to its (line, column) in the file."""
+    problems: list[Problem] = []
+    unmatched = _unmatched_wrapper(content)
+    if unmatched is not None:  # as in LaTeX files: the block is reported, not guessed at
+        offset, message = unmatched
+        line, column = locate(offset)
+        problems.append(Problem(path, line, message, column,
+                                _short(content[offset : offset + FRAGMENT_MAX])))
+        return [], problems
     balanced = _balanced(content)
     masked = _mask(content, respect_braces=balanced)
-    problems: list[Problem] = []
     rows: list[_Row] = []
     for start, end in _row_breaks(masked.work, respect_braces=balanced):
         if masked.first(start, end) < 0:
@@ -1031,6 +1052,33 @@ def split_display(
         chain.annotation_line = annotation_line if annotation is not None else 0
         chain.label = label if not label or n == 0 else f"{label}-{n + 1}"
     return chains, problems
+
+
+def _unmatched_wrapper(content: str) -> tuple[int, str] | None:
+    """(offset, message) of a ``\\begin{aligned}`` never closed or an ``\\end`` never opened."""
+    opened: list[tuple[int, str]] = []
+    i = 0
+    while i < len(content):
+        if content[i] != "\\":
+            i += 1
+            continue
+        j = _read_command(content, i)
+        if content[i + 1 : j] in ("begin", "end"):
+            group = _group(content, j)
+            env = group[0].strip() if group else ""
+            if env in _WRAPPER_ENVS:
+                if content[i + 1 : j] == "begin":
+                    opened.append((i, env))
+                elif opened and opened[-1][1] == env:
+                    opened.pop()
+                else:
+                    return i, f"\\end{{{env}}} without \\begin{{{env}}}"
+                j = group[1]  # type: ignore[index]
+        i = j
+    if opened:
+        offset, env = opened[-1]
+        return offset, f"\\begin{{{env}}} is never closed"
+    return None
 
 
 def _is_equation_block(rows: list[_Row], masked: _Masked) -> bool:
