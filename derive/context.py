@@ -303,7 +303,8 @@ def parse_domain(value: object) -> SymbolDomain:
         raise _Invalid(f"unknown domain {word!r}{_suggest(word, list(NAMED_DOMAINS))}")
     if isinstance(value, list):
         raise _Invalid(
-            f'{_shown(value)} is a YAML list: quote an interval ("[0, 1]") or write {{values: [...]}}'
+            f"{_shown(value)} is a YAML list: "
+            'quote an interval ("[0, 1]") or write {values: [...]}'
         )
     if isinstance(value, Mapping):
         if len(value) != 1:
@@ -382,7 +383,9 @@ def _step_number(value: object) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid(f"step {_shown(value)} must be a positive step number (step 1 = lines 1 -> 2)")
+        raise _Invalid(
+            f"step {_shown(value)} must be a positive step number (step 1 = lines 1 -> 2)"
+        )
     return value
 
 

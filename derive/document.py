@@ -173,8 +173,9 @@ def _parse_annotation(
     if value is None:
         return {}, None
     if not isinstance(value, dict):
-        return None, Problem(path, where_line, "derive annotation is not a YAML mapping",
-                             fragment=_short(body))
+        return None, Problem(
+            path, where_line, "derive annotation is not a YAML mapping", fragment=_short(body)
+        )
     return value, None
 
 
@@ -222,17 +223,26 @@ class _Collector:
 
     def drop_pending(self, why: str) -> None:
         if self.pending is not None:
-            self.problems.append(Problem(
-                self.path, self.pending.line,
-                f"derive annotation is not followed by a display block {why}"))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    self.pending.line,
+                    f"derive annotation is not followed by a display block {why}",
+                )
+            )
             self.pending = None
 
     def display(self, content: str, locate: Locate, block_line: int) -> None:
         pending, self.pending = self.pending, None
         chains, problems = split_display(
-            content, locate, path=self.path, block_line=block_line, section=self.section(),
+            content,
+            locate,
+            path=self.path,
+            block_line=block_line,
+            section=self.section(),
             annotation=pending.data if pending else None,
-            annotation_line=pending.line if pending else 0)
+            annotation_line=pending.line if pending else 0,
+        )
         self.chains.extend(chains)
         self.problems.extend(problems)
 
@@ -360,8 +370,9 @@ def _markdown_parser() -> MarkdownIt:
     md.use(dollarmath_plugin, double_inline=True, allow_blank_lines=False)
     # Re-register the inline rules whose token positions we need (markdown-it
     # does not record positions inside a paragraph).
-    md.block.ruler.at("math_block", _guarded_block(
-        math_block_dollar(allow_labels=True, allow_blank_lines=False)))
+    md.block.ruler.at(
+        "math_block", _guarded_block(math_block_dollar(allow_labels=True, allow_blank_lines=False))
+    )
     md.inline.ruler.at("math_inline", _tracked(math_inline_dollar(True, True, True)))
     md.inline.ruler.at("backticks", _tracked(backtick))
     md.inline.ruler.at("html_inline", _tracked(html_inline))
@@ -416,8 +427,7 @@ class _MarkdownReader:
             elif token.type == "inline":
                 self._inline(token)
         self.out.drop_pending("before the end of the file")
-        return Document(self.path, self.text, self.front_matter, self.out.chains,
-                        self.out.problems)
+        return Document(self.path, self.text, self.front_matter, self.out.chains, self.out.problems)
 
     def _front_matter(self, token: Token) -> None:
         try:
@@ -474,10 +484,16 @@ class _MarkdownReader:
         while pos >= 0:
             if not any(s <= pos < e for s, e in spans):
                 line, column = locate(pos)
-                self.out.problems.append(Problem(
-                    self.path, line, "`$$` without a closing `$$` in the same paragraph "
-                    "(a blank line or a line starting with `-`, `+`, `#` or `>` ends it)",
-                    column, _short(src[pos : pos + FRAGMENT_MAX])))
+                self.out.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        "`$$` without a closing `$$` in the same paragraph "
+                        "(a blank line or a line starting with `-`, `+`, `#` or `>` ends it)",
+                        column,
+                        _short(src[pos : pos + FRAGMENT_MAX]),
+                    )
+                )
                 return
             pos = _find_unescaped(src, "$$", pos + 2)
 
@@ -491,8 +507,20 @@ def _shifted(locate: Locate, base: int) -> Locate:
 # --------------------------------------------------------------------------
 
 _TEX_DISPLAY_ENVS = {
-    "equation", "equation*", "align", "align*", "gather", "gather*", "multline",
-    "multline*", "eqnarray", "eqnarray*", "flalign", "flalign*", "alignat", "alignat*",
+    "equation",
+    "equation*",
+    "align",
+    "align*",
+    "gather",
+    "gather*",
+    "multline",
+    "multline*",
+    "eqnarray",
+    "eqnarray*",
+    "flalign",
+    "flalign*",
+    "alignat",
+    "alignat*",
     "displaymath",
 }
 _TEX_VERBATIM_ENVS = {"verbatim", "verbatim*", "lstlisting", "minted", "comment", "Verbatim"}
@@ -615,8 +643,7 @@ class _TexReader:
         for _, _, callback in sorted(events, key=lambda e: (e[0], e[1])):
             callback()
         self.out.drop_pending("before the end of the file")
-        return Document(self.path, self.text, self.front_matter, self.out.chains,
-                        self.out.problems)
+        return Document(self.path, self.text, self.front_matter, self.out.chains, self.out.problems)
 
     def _annotate_cb(self, data: dict[str, Any], line: int) -> Callable[[], None]:
         return lambda: self.out.annotate(data, line)
@@ -671,14 +698,21 @@ class _TexReader:
         end = _find_unescaped(s, "$", i + 1)  # inline $…$: skipped, not checked
         return i + 1 if end < 0 or end >= stop else end + 1
 
-    def _block(self, s: str, opener: int, content_start: int, closer: str, stop: int,
-               events: list) -> int:
+    def _block(
+        self, s: str, opener: int, content_start: int, closer: str, stop: int, events: list
+    ) -> int:
         end = _find_unescaped(s, closer, content_start)
         if end < 0 or end >= stop:
             line, column = self.locate(opener)
-            self.out.problems.append(Problem(
-                self.path, line, f"display math opened here is never closed with `{closer}`",
-                column, _short(s[opener : opener + FRAGMENT_MAX])))
+            self.out.problems.append(
+                Problem(
+                    self.path,
+                    line,
+                    f"display math opened here is never closed with `{closer}`",
+                    column,
+                    _short(s[opener : opener + FRAGMENT_MAX]),
+                )
+            )
             return content_start
         self._add_block(s, opener, content_start, end, events)
         return end + len(closer)
@@ -702,9 +736,15 @@ class _TexReader:
                 return match.end()
             pos = match.end()
         line, column = self.locate(i)
-        self.out.problems.append(Problem(
-            self.path, line, f"\\begin{{{env}}} is never closed", column,
-            _short(s[i : i + FRAGMENT_MAX])))
+        self.out.problems.append(
+            Problem(
+                self.path,
+                line,
+                f"\\begin{{{env}}} is never closed",
+                column,
+                _short(s[i : i + FRAGMENT_MAX]),
+            )
+        )
         return max(pos, after)
 
     def _add_block(self, s: str, opener: int, start: int, end: int, events: list) -> None:
@@ -737,9 +777,25 @@ class _TexReader:
 # --------------------------------------------------------------------------
 
 _WRAPPER_ENVS = {
-    "aligned", "alignedat", "align", "align*", "alignat", "alignat*", "gathered", "gather",
-    "gather*", "split", "equation", "equation*", "multline", "multline*", "eqnarray",
-    "eqnarray*", "flalign", "flalign*", "displaymath",
+    "aligned",
+    "alignedat",
+    "align",
+    "align*",
+    "alignat",
+    "alignat*",
+    "gathered",
+    "gather",
+    "gather*",
+    "split",
+    "equation",
+    "equation*",
+    "multline",
+    "multline*",
+    "eqnarray",
+    "eqnarray*",
+    "flalign",
+    "flalign*",
+    "displaymath",
 }
 _DROP_WITH_ARG = {"label", "tag", "intertext", "shortintertext"}
 _DROP_PLAIN = {"nonumber", "notag"}
@@ -747,12 +803,51 @@ _APPROX = {"approx"}
 _EQUALS = {"coloneqq", "eqqcolon"}
 _STACKED = {"overset", "stackrel", "underset"}
 _UNSUPPORTED = {
-    "Rightarrow", "Leftarrow", "Leftrightarrow", "Longrightarrow", "Longleftarrow",
-    "Longleftrightarrow", "implies", "impliedby", "iff", "to", "rightarrow", "leftarrow",
-    "leftrightarrow", "mapsto", "longrightarrow", "le", "leq", "leqq", "leqslant", "ge", "geq",
-    "geqq", "geqslant", "lt", "gt", "ne", "neq", "equiv", "sim", "simeq", "cong", "propto",
-    "approxeq", "doteq", "triangleq", "ll", "gg", "in", "notin", "subset", "subseteq",
-    "supset", "supseteq", "therefore", "because",
+    "Rightarrow",
+    "Leftarrow",
+    "Leftrightarrow",
+    "Longrightarrow",
+    "Longleftarrow",
+    "Longleftrightarrow",
+    "implies",
+    "impliedby",
+    "iff",
+    "to",
+    "rightarrow",
+    "leftarrow",
+    "leftrightarrow",
+    "mapsto",
+    "longrightarrow",
+    "le",
+    "leq",
+    "leqq",
+    "leqslant",
+    "ge",
+    "geq",
+    "geqq",
+    "geqslant",
+    "lt",
+    "gt",
+    "ne",
+    "neq",
+    "equiv",
+    "sim",
+    "simeq",
+    "cong",
+    "propto",
+    "approxeq",
+    "doteq",
+    "triangleq",
+    "ll",
+    "gg",
+    "in",
+    "notin",
+    "subset",
+    "subseteq",
+    "supset",
+    "supseteq",
+    "therefore",
+    "because",
 }
 _ROW_SPACING = re.compile(r"\*?\s*\[\s*-?[\d.]+\s*[a-z]{2}\s*\]")
 
@@ -766,9 +861,7 @@ class _Masked:
     deleted: list[bool]  # characters left out of item text
 
     def text(self, start: int, end: int) -> str:
-        return "".join(
-            self.orig[k] for k in range(start, end) if not self.deleted[k]
-        ).strip()
+        return "".join(self.orig[k] for k in range(start, end) if not self.deleted[k]).strip()
 
     def first(self, start: int, end: int) -> int:
         """Offset of the first character of the item text in [start, end), or -1."""
@@ -1012,8 +1105,9 @@ def split_display(
     if unmatched is not None:  # as in LaTeX files: the block is reported, not guessed at
         offset, message = unmatched
         line, column = locate(offset)
-        problems.append(Problem(path, line, message, column,
-                                _short(content[offset : offset + FRAGMENT_MAX])))
+        problems.append(
+            Problem(path, line, message, column, _short(content[offset : offset + FRAGMENT_MAX]))
+        )
         return [], problems
     balanced = _balanced(content)
     masked = _mask(content, respect_braces=balanced)
@@ -1027,8 +1121,9 @@ def split_display(
             if offset == start:
                 offset = masked.first(start, end)  # point at the row's text, not its break
             line, column = locate(offset)
-            problems.append(Problem(path, line, message, column,
-                                    _short(fragment or masked.text(start, end))))
+            problems.append(
+                Problem(path, line, message, column, _short(fragment or masked.text(start, end)))
+            )
             continue
         rows.append(row)
 
@@ -1131,5 +1226,10 @@ def _finish(
         items.append(SourceItem(text, line, column))
     if len(items) < 2:
         return None  # a single expression claims nothing
-    return RawChain(path=path, line=items[0].line, kind=kind,  # type: ignore[arg-type]
-                    items=items, relations=relations)
+    return RawChain(
+        path=path,
+        line=items[0].line,
+        kind=kind,  # type: ignore[arg-type]
+        items=items,
+        relations=relations,
+    )
