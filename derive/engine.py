@@ -165,6 +165,8 @@ def _decide_instance(inst: _Instance, rng: random.Random, clock: _Clock) -> Deci
     probe = _probe(inst, rng)
     if probe.counterexample is not None:
         return _refutation(inst, probe.counterexample, clock)
+    if probe.undefined_at is not None:
+        return _undefined_refutation(inst, probe.undefined_at)
     method = _prove_zero(inst.lhs - inst.rhs, inst, clock)
     if method:
         return Decision("proved", method)
@@ -484,6 +486,8 @@ def _decide_structured(
             if probe.counterexample is not None:
                 symbolic = (_resolve_deltas(lhs, domain), _resolve_deltas(rhs, domain))
                 return _refutation(inst, probe.counterexample, clock, symbolic=symbolic)
+            if probe.undefined_at is not None:
+                return _undefined_refutation(inst, probe.undefined_at)
             built.append(inst)
             probes.append(probe)
         return None
@@ -910,6 +914,9 @@ class _ProbeResult:
     agreed_points: list[_Point] = field(default_factory=list)
     counterexample: _Point | None = None
     reason: str = ""
+    # a point where one side is defined and the other is not, on a neighbourhood
+    # too (so not a removable singularity): the sides cannot be equal there
+    undefined_at: tuple[_Point, str] | None = None
 
 
 @dataclass
@@ -1233,10 +1240,12 @@ def _probe(inst: _Instance, rng: random.Random) -> _ProbeResult:
         result.reason = inst.space.unsupported
         return result
     evaluator = inst.evaluator
+    half_defined: list[_Point] = []
     for point in inst.space.points(rng, PROBE_TRIES):
         values = evaluator(point)
         if values is None:
-            continue  # a singularity of either side: not a counterexample
+            half_defined.append(point)
+            continue  # a singularity of either side: not a counterexample by itself
         if not _differ(*values):
             result.agreed_points.append(point)
         elif _confirmed_here_and_nearby(inst, point):
@@ -1244,7 +1253,56 @@ def _probe(inst: _Instance, rng: random.Random) -> _ProbeResult:
             return result
         if len(result.agreed_points) >= PROBE_POINTS:
             break
+    if not result.agreed_points:
+        result.undefined_at = next(
+            (found for p in half_defined[:3] if (found := _one_side_undefined(inst, p))), None
+        )
     return result
+
+
+def _one_side_undefined(inst: _Instance, point: _Point) -> tuple[_Point, str] | None:
+    """(point, side) when exactly one side is undefined at the exact point and at
+    a neighbour as well; a value set such as y ∈ {0, 1} has no neighbours, so a
+    division by y there is a genuine failure, not a removable singularity."""
+    defined = [_exact_value(side, point.exact()) is not None for side in (inst.lhs, inst.rhs)]
+    if defined.count(True) != 1:
+        return None
+    side = "right" if defined[0] else "left"
+    undefined_side = inst.rhs if defined[0] else inst.lhs
+    near = _nearby(inst.space, point)
+    if near is not None and near.values != point.values:
+        if _exact_value(undefined_side, near.exact()) is not None:
+            return None
+    return point, side
+
+
+def _exact_value(side: sp.Expr, exact: dict) -> sp.Expr | None:
+    value = _limited(lambda: side.xreplace(exact).evalf(CONFIRM_DPS), 1.0)
+    if value is None or not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+        return None
+    return value
+
+
+def _undefined_refutation(inst: _Instance, found: tuple[_Point, str]) -> Decision:
+    point, side = found
+    counter = dict(inst.fixed)
+    counter.update(point.printable())
+    other = inst.lhs if side == "right" else inst.rhs
+    value = _exact_value(other, point.exact())
+    where = ", ".join(f"{k} = {v}" for k, v in counter.items())
+    shown = _fmt_number(value) if value is not None else "?"
+    values = (
+        {"lhs": shown, "rhs": "undefined"}
+        if side == "right"
+        else {"lhs": "undefined", "rhs": shown}
+    )
+    message = (
+        f"the {side} side is undefined at {where} (and around it), where the other side "
+        f"is {shown}: the two sides cannot be equal there"
+    )
+    return Decision(
+        "refuted", "undefined side", counterexample=counter, values=values, message=message
+    )
 
 
 def _confirmed_here_and_nearby(inst: _Instance, point: _Point) -> bool:

@@ -283,7 +283,11 @@ def _expand_once(node: sp.Basic, env: Environment, keep: frozenset[str]) -> sp.B
         return node.func(*args)
     if not node.args:
         return node
-    return node.func(*[_expand_once(a, env, keep) for a in node.args])
+    args = [_expand_once(a, env, keep) for a in node.args]
+    if isinstance(node, sp.core.relational.Relational):
+        # keep an equation an equation: e^{-t} = -1 must not collapse to False
+        return node.func(*args, evaluate=False)
+    return node.func(*args)
 
 
 def _unknown_function(name: sp.Basic, variables: list[sp.Basic]) -> sp.Basic:

@@ -372,3 +372,25 @@ def test_a_delta_over_a_different_range_is_not_resolved():
     domain = Domain(sizes={m: (1, 3), n: (1, 3)}, indices={j: n, k: m})
     decision = decide_equal(lhs, sp.Integer(1), domain)
     assert decision.verdict == "refuted", decision
+
+
+def test_a_side_undefined_on_a_whole_value_set_is_refuted_not_undecided():
+    # y ∈ {0, 1}: a/y - (1-a)/(1-y) divides by zero at every label value, so it
+    # cannot equal a side that is defined there (found by mutation testing)
+    a, y = sp.Symbol("a", real=True), sp.Symbol("y", real=True)
+    lhs = y / a - (1 - y) / (1 - a)
+    rhs = a / y - (1 - a) / (1 - y)
+    decision = decide_equal(
+        lhs, rhs, Domain(symbols={y: SymbolDomain("values", values=(Fraction(0), Fraction(1)))})
+    )
+    assert decision.verdict == "refuted"
+    assert "undefined" in decision.message
+    assert decision.values and "undefined" in decision.values.values()
+
+
+def test_an_equation_that_is_false_everywhere_is_still_an_equation():
+    # e^{-t} = -1 holds nowhere; it must be refuted, not crash on SymPy's False
+    t = sp.Symbol("t", real=True)
+    premise = sp.Eq(sp.exp(-t) - 2, 0, evaluate=False)
+    conclusion = sp.Eq(sp.exp(-t), -1, evaluate=False)
+    assert decide_implication(premise, conclusion, Domain()).verdict == "refuted"
