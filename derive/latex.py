@@ -23,6 +23,7 @@ Reading rules that are conventions, not LaTeX (documented in README):
     y[i, j]; a longer word (`x_{max}`) is part of the symbol's name.
   * A sum's body is the rest of the product it stands in; braces right after
     the sum delimit the body unless the index is used later in the product.
+  * `\\delta_{ij}` is the Kronecker delta unless δ is declared.
   * `\\sum_i^n` runs i = 1..n; `\\sum_q` runs over q's declared range;
     `\\sum_{q \\neq j}` is the full sum minus the q = j term.
 """
@@ -790,7 +791,10 @@ class Parser:
             )
         if self.tok.kind == "sub":
             sub = self.next()
-            return self.subscripted(name, sub)
+            entry = self.subscripted(name, sub)
+            if name == "delta" and "delta" not in notation.declared:
+                return _kronecker(entry, self, sub)
+            return entry
         if name == "e" and "e" not in notation.declared:
             return sp.E
         return notation.symbol(name)
@@ -1066,6 +1070,13 @@ def _derivative_order(tokens: list[Token], j: int, parser: Parser) -> tuple[int,
     if len(digits) > 2:
         raise parser.error("derivative order too large", tokens[j])
     return int(digits), end
+
+
+def _kronecker(entry: sp.Expr, parser: Parser, sub: Token) -> sp.Expr:
+    """`\\delta_{ij}` is the Kronecker delta (unless δ is declared as a name)."""
+    if not isinstance(entry, sp.Indexed) or len(entry.indices) != 2:
+        raise parser.error("\\delta needs two indices, as in \\delta_{ij}", sub)
+    return sp.KroneckerDelta(*entry.indices)
 
 
 def _derivative_of_function(fn: sp.FunctionClass, arg: sp.Expr, primes: int) -> sp.Expr:

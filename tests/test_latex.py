@@ -673,3 +673,15 @@ def test_generated_expressions_equal_parallel_sympy(generated: Gen) -> None:
     got = parse_latex(source)
     assert time.perf_counter() - start < SLOW
     assert got == expected, f"{source!r}: {got} != {expected}"
+
+
+def test_delta_with_two_indices_is_the_kronecker_delta():
+    assert parse_latex(r"a_i(\delta_{ij} - a_j)") == (
+        sp.KroneckerDelta(sp.Symbol("i", real=True), sp.Symbol("j", real=True))
+        - sp.IndexedBase("a", real=True)[sp.Symbol("j", real=True)]
+    ) * sp.IndexedBase("a", real=True)[sp.Symbol("i", real=True)]
+
+
+def test_delta_declared_as_a_name_stays_an_indexed_name():
+    notation = Notation(symbols={"delta": {"real": True}})
+    assert isinstance(parse_latex(r"\delta_{ij}", notation), sp.Indexed)
