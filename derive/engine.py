@@ -507,7 +507,7 @@ def _prove_symbolically(
 ) -> str | None:
     if domain is not None:
         lhs, rhs = _resolve_deltas(lhs, domain), _resolve_deltas(rhs, domain)
-    if lhs.has(sp.KroneckerDelta, sp.Piecewise) or rhs.has(sp.KroneckerDelta, sp.Piecewise):
+    if _delta_in_sum(lhs) or _delta_in_sum(rhs):
         # Sums of Kronecker deltas over a symbolic range only close with case
         # analysis SymPy does not do; the instances decide these (measured:
         # the attempt cost 0.4 s a step and never succeeded on derivations/).
@@ -527,6 +527,14 @@ def _prove_symbolically(
     diff = _merge_sums(done_l - done_r)
     method = _prove_zero(diff, None, share)
     return f"{method} (symbolic)" if method else None
+
+
+def _delta_in_sum(e: sp.Expr) -> bool:
+    """Kronecker deltas or Piecewise left inside a sum (a δ outside any sum is
+    just another factor to the canonical forms)."""
+    return e.has(sp.Piecewise) or any(
+        big.function.has(sp.KroneckerDelta) for big in e.atoms(sp.Sum, sp.Product)
+    )
 
 
 def _derivatives_done(e: sp.Expr) -> sp.Expr:
@@ -765,10 +773,15 @@ def _decide_implication(
             "implies",
             message=f"implication only (e.g. squaring both sides): {note} ({forward})",
         )
+    numeric_rng = random.Random()
+    numeric_rng.setstate(rng.getstate())  # the numeric search draws the same points every run
     found = _solution_counterexample(premise, conclusion, inst, rng, clock)
+    if found is None and not inst.agreed_on_premise:
+        found = _numeric_counterexample(premise, conclusion, inst, numeric_rng, clock)
     if found is not None:
-        point, values = found
-        msg = f"the premise holds at {_fmt_point(point)} but the conclusion does not"
+        point, values, *where = found
+        shown = where[0] if where else _fmt_point(point)
+        msg = f"the premise holds at {shown} but the conclusion does not"
         residual = _or(
             _limited(lambda: sp.simplify(conclusion), SIMPLIFY_RESIDUAL_SECONDS), conclusion
         )
@@ -857,6 +870,7 @@ def _solution_counterexample(
         sols = [s for s in sols if isinstance(s, sp.Expr)]
         if not sols:
             continue
+        agreed = inst.agreed_on_premise
         for point in inst.space.points(rng, PROBE_POINTS):
             for sol in sols:
                 found = _check_solution_point(premise, conclusion, inst, var, sol, point)
@@ -864,7 +878,9 @@ def _solution_counterexample(
                     return found
             if lim.left() <= 0:
                 return None
-        return None
+        if inst.agreed_on_premise > agreed:
+            return None
+        # no solution for this variable landed in the domain: solve for the next one
     return None
 
 
@@ -898,6 +914,318 @@ def _in_domain(var: sp.Symbol, approx: sp.Expr, inst: _Instance) -> bool:
     if any(abs(frac - e) < Fraction(1, 10**25) for e in edges):
         return False  # too close to an edge to tell
     return dom.contains(frac) and _assumptions_allow(var, frac)
+
+
+# --- premises SymPy cannot solve: real roots found numerically ----------------------------
+
+ROOT_POINTS = 6  # values of the other variables tried for each solved-for variable
+ROOT_DPS = 60  # precision of the root search and the first check
+ROOT_CONFIRM_DPS = 100  # precision of the confirmation
+ROOT_GRID_STEPS = 48  # grid cells across a bounded interval
+ROOT_BRACKETS = 6  # sign changes refined per grid
+ROOT_STARTS = 4  # extra starting points (nice values, near-minima of |premise|)
+ROOT_OFFSETS = (
+    [Fraction(1, 10**k) for k in (6, 4, 3, 2)]
+    + [Fraction(k, 8) for k in range(1, 33)]
+    + [Fraction(v) for v in (5, 6, 8, 10, 13, 16, 20, 30, 50, 100, 1000)]
+)
+
+
+class _RootProblem:
+    """Premise and conclusion residuals, and the magnitudes of their terms, as mpmath
+    functions of every variable (evaluated at the current mpmath precision)."""
+
+    def __init__(self, premise: sp.Expr, conclusion: sp.Expr, variables: list[sp.Symbol]):
+        scales = [sp.Add(*[sp.Abs(a) for a in sp.Add.make_args(e)]) for e in (premise, conclusion)]
+        self.premise, self.conclusion, self.variables = premise, conclusion, variables
+        self.fn = sp.lambdify(variables, [premise, conclusion, *scales], modules="mpmath")
+
+    def at(self, values: dict[sp.Symbol, Any]) -> tuple[Any, Any, Any, Any] | None:
+        """(premise, conclusion, premise scale, conclusion scale); None where undefined."""
+        try:
+            out = [mpmath.mpmathify(v) for v in self.fn(*[values[s] for s in self.variables])]
+        except Exception:  # noqa: BLE001 - poles, branch errors, untranslatable functions
+            return None
+        if any(mpmath.isinf(v) or mpmath.isnan(v) for v in out):
+            return None
+        p, c, ps, cs = out
+        return p, c, max(mpmath.mpf(1), abs(ps)), max(mpmath.mpf(1), abs(cs))
+
+    def premise_in(self, var: sp.Symbol, others: dict[sp.Symbol, Fraction]) -> Callable:
+        """premise as a function of var alone, the others fixed (raises where undefined)."""
+
+        def g(x: Any) -> Any:
+            values = {s: mpmath.mpf(f.numerator) / f.denominator for s, f in others.items()}
+            out = self.at({**values, var: x})
+            if out is None:
+                raise ValueError("premise undefined")
+            return out[0]
+
+        return g
+
+
+def _numeric_counterexample(
+    premise: sp.Expr, conclusion: sp.Expr, inst: _Instance, rng: random.Random, clock: _Clock
+) -> tuple[dict[str, str], dict[str, str], str] | None:
+    """A domain point where premise = 0 holds and conclusion ≠ 0, for a premise SymPy
+    could not solve (t e^{-t} = 1 - t): the other variables at domain points, real roots
+    of the premise in one continuous variable found with mpmath.  A root counts only when
+    the premise changes sign within 10^-60 of it at 100 digits (so an exact root lies
+    there) and the conclusion is clearly non-zero on that whole neighbourhood."""
+    lim = _Clock(max(clock.left(), 0.5))
+    candidates = _root_variables(premise, inst)
+    if not candidates or premise.has(AppliedUndef) or conclusion.has(AppliedUndef):
+        return None
+    problem = _limited(
+        lambda: _RootProblem(premise, conclusion, inst.variables), min(lim.left(), 2.0)
+    )
+    if problem is None:
+        return None
+    points = list(inst.space.points(rng, ROOT_POINTS))
+    for var in candidates:
+        dom = inst.space.domains.get(var, REAL)
+        for point in points:
+            others = {s: v for s, v in point.values.items() if s != var}
+            g = problem.premise_in(var, others)
+            seen: list[Any] = []
+            for root in _root_candidates(g, var, dom, lim):
+                if lim.left() <= 0:
+                    return None
+                if any(abs(root - r) <= mpmath.mpf(10) ** -20 * max(1, abs(r)) for r in seen):
+                    continue
+                seen.append(root)
+                found = _confirm_root(problem, g, var, others, root, inst, lim)
+                if found is not None:
+                    return _numeric_report(var, others, *found)
+            if lim.left() <= 0:
+                return None
+    return None
+
+
+def _root_variables(premise: sp.Expr, inst: _Instance) -> list[sp.Symbol]:
+    """Premise variables ranging over a continuum that no constraint ties to the others,
+    the widest domains first (a root is likeliest to exist there)."""
+    space = inst.space
+    tied = {s for s, _ in space.dependent}
+    tied |= {s for _, f in space.dependent for s in f.free_symbols}
+    tied |= {s for members, _ in space.simplex for s in members}
+
+    def bounded_sides(s: sp.Symbol) -> int:
+        dom = space.domains.get(s, REAL)
+        lo = dom.lo is not None or bool(s.is_nonnegative)
+        hi = dom.hi is not None or bool(s.is_nonpositive)
+        return int(lo) + int(hi)
+
+    usable = [
+        s
+        for s in _solve_order(premise, inst)
+        if s in space.free
+        and s not in tied
+        and space.domains.get(s, REAL).kind in ("real", "interval")
+        and not s.is_integer
+    ]
+    return sorted(usable, key=bounded_sides)
+
+
+def _root_grid(var: sp.Symbol, dom: SymbolDomain) -> list[Fraction]:
+    lo, hi = dom.lo, dom.hi
+    if var.is_nonnegative and (lo is None or lo < 0):
+        lo = Fraction(0)
+    if var.is_nonpositive and (hi is None or hi > 0):
+        hi = Fraction(0)
+    if lo is not None and hi is not None:
+        grid = [lo + (hi - lo) * Fraction(k, ROOT_GRID_STEPS) for k in range(ROOT_GRID_STEPS + 1)]
+    elif lo is not None:
+        grid = [lo] + [lo + o for o in ROOT_OFFSETS]
+    elif hi is not None:
+        grid = [hi - o for o in reversed(ROOT_OFFSETS)] + [hi]
+    else:
+        grid = [-o for o in reversed(ROOT_OFFSETS)] + [Fraction(0)] + list(ROOT_OFFSETS)
+    return [v for v in grid if dom.contains(v) and _assumptions_allow(var, v)]
+
+
+def _root_candidates(g: Callable, var: sp.Symbol, dom: SymbolDomain, lim: _Clock) -> Iterator[Any]:
+    """Approximate real roots of g at ROOT_DPS digits: bracketed sign changes on a grid
+    of the domain first, then secant iterations from a few starting points."""
+    grid = _root_grid(var, dom)
+
+    def scan() -> list[tuple[Fraction, Any]]:
+        out = []
+        with mpmath.workdps(DPS):
+            for v in grid:
+                try:
+                    value = g(mpmath.mpf(v.numerator) / v.denominator)
+                except (ValueError, ArithmeticError):
+                    continue
+                real = _real_value(value)
+                if real is not None:
+                    out.append((v, real))
+        return out
+
+    values = _limited(scan, min(lim.left(), 1.0)) or []
+    brackets = [(a, b) for (a, fa), (b, fb) in itertools.pairwise(values) if fa * fb < 0]
+    brackets.sort(key=lambda ab: min(abs(ab[0]), abs(ab[1])))  # small roots read best
+    exact = [a for a, fa in values if fa == 0]
+    nice = [v for v in NICE if dom.contains(v) and _assumptions_allow(var, v)]
+    minima = [
+        b
+        for (_, fa), (b, fb), (_, fc) in zip(values, values[1:], values[2:], strict=False)
+        if abs(fb) <= abs(fa) and abs(fb) <= abs(fc)
+    ]
+    size = dict(values)
+    minima.sort(key=lambda v: abs(size[v]))
+    starts = list(dict.fromkeys(exact + minima + nice))[:ROOT_STARTS]
+
+    def solve(x0: Any, solvers: tuple[str, ...]) -> Any:
+        with mpmath.workdps(ROOT_DPS):
+            for solver in solvers:
+                root = _limited(
+                    lambda s=solver: mpmath.findroot(g, x0, solver=s, verify=False),
+                    min(lim.left(), 0.5),
+                )
+                root = _real_value(root) if root is not None else None
+                if root is not None:
+                    return root
+        return None
+
+    for a, b in brackets[:ROOT_BRACKETS]:
+        root = solve((_mp(a), _mp(b)), ("anderson", "illinois"))
+        if root is not None:
+            yield root
+    for x0 in starts:
+        root = solve(_mp(x0), ("secant",))
+        if root is not None:
+            yield root
+
+
+def _confirm_root(
+    problem: _RootProblem,
+    g: Callable,
+    var: sp.Symbol,
+    others: dict[sp.Symbol, Fraction],
+    root: Any,
+    inst: _Instance,
+    lim: _Clock,
+) -> tuple[Any, Any] | None:
+    """(root, conclusion residual) once confirmed at 100 digits; None otherwise (and an
+    agreeing point of the premise counted when the conclusion vanishes there)."""
+
+    def values_at(x: Any) -> tuple[Any, Any, Any, Any] | None:
+        fixed = {s: mpmath.mpf(f.numerator) / f.denominator for s, f in others.items()}
+        return problem.at({**fixed, var: x})
+
+    with mpmath.workdps(ROOT_DPS):
+        if not _in_domain(var, sp.Float(mpmath.nstr(root, ROOT_DPS), ROOT_DPS), inst):
+            return None
+        out = values_at(root)
+        if out is None or _real_value(out[0]) is None:
+            return None
+        p, c, ps, cs = out
+        if abs(p) > mpmath.mpf(10) ** -40 * ps:
+            return None
+        if abs(c) <= mpmath.mpf(10) ** -20 * cs:
+            if abs(c) < mpmath.mpf(10) ** -30 * cs:
+                inst.agreed_on_premise += 1
+            return None
+        eps = mpmath.mpf(10) ** -45 * max(1, abs(root))
+        bracket = (root - eps, root + eps)
+    if lim.left() <= 0:
+        return None
+    with mpmath.workdps(ROOT_CONFIRM_DPS + 20):
+
+        def refine() -> Any:
+            ends = [values_at(mpmath.mpf(e)) for e in bracket]
+            if any(e is None or _real_value(e[0]) is None for e in ends):
+                return None
+            if _real_value(ends[0][0]) * _real_value(ends[1][0]) >= 0:
+                return None
+            return mpmath.findroot(g, tuple(mpmath.mpf(e) for e in bracket), solver="anderson")
+
+        fine = _limited(refine, min(lim.left(), 1.0))
+        fine = _real_value(fine) if fine is not None else None
+        if fine is None:
+            return None
+        delta = mpmath.mpf(10) ** -60 * max(1, abs(fine))
+        around = [values_at(x) for x in (fine - delta, fine, fine + delta)]
+        if any(v is None for v in around):
+            return None
+        p_lo, p_mid, p_hi = (_real_value(v[0]) for v in around)
+        if p_lo is None or p_hi is None or p_mid is None:
+            return None
+        ps = max(v[2] for v in around)
+        if abs(p_mid) > mpmath.mpf(10) ** -80 * ps or p_lo * p_hi >= 0:
+            return None  # no sign change: no root guaranteed
+        if min(abs(p_lo), abs(p_hi)) <= mpmath.mpf(10) ** -90 * ps:
+            return None  # the sign change could be rounding noise
+        if any(abs(v[1]) <= mpmath.mpf(10) ** -20 * v[3] for v in around):
+            return None
+        if not _in_domain(var, sp.Float(mpmath.nstr(fine, ROOT_DPS), ROOT_DPS), inst):
+            return None
+        c_val = around[1][1]
+        checked = _limited(
+            lambda: _sympy_agrees(problem, var, others, (fine - delta, fine, fine + delta), c_val),
+            min(max(lim.left(), 0.2), 1.0),
+        )
+        return (fine, c_val) if checked else None
+
+
+def _sympy_agrees(
+    problem: _RootProblem,
+    var: sp.Symbol,
+    others: dict[sp.Symbol, Fraction],
+    xs: tuple[Any, Any, Any],
+    c_val: Any,
+) -> bool:
+    """The same verdict from SymPy's own evaluation (not the mpmath translation): the
+    premise changes sign across the root, the conclusion has the value found."""
+    exact = {s: sp.Rational(f.numerator, f.denominator) for s, f in others.items()}
+    digits = ROOT_CONFIRM_DPS + 20
+
+    def at(e: sp.Expr, x: Any) -> sp.Expr:
+        value = e.xreplace({**exact, var: sp.Float(mpmath.nstr(x, digits), digits)})
+        return value.evalf(ROOT_CONFIRM_DPS, strict=True)
+
+    p_lo, p_hi = at(problem.premise, xs[0]), at(problem.premise, xs[2])
+    c_here = at(problem.conclusion, xs[1])
+    if not (p_lo.is_extended_real and p_hi.is_extended_real) or not c_here.is_number:
+        return False
+    if p_lo == 0 or p_hi == 0 or (p_lo > 0) == (p_hi > 0):
+        return False
+    with mpmath.workdps(ROOT_CONFIRM_DPS):
+        c_sym = _to_mp(c_here)
+        return abs(c_sym - c_val) <= mpmath.mpf(10) ** -60 * max(1, abs(c_val))
+
+
+def _numeric_report(
+    var: sp.Symbol, others: dict[sp.Symbol, Fraction], root: Any, c_val: Any
+) -> tuple[dict[str, str], dict[str, str], str]:
+    point = {s.name: str(v) for s, v in sorted(others.items(), key=lambda kv: kv[0].name)}
+    shown = ", ".join(f"{k} = {v}" for k, v in point.items())
+    shown += (", " if shown else "") + (
+        f"{var.name} ≈ {mpmath.nstr(root, 5)} "
+        f"(root found numerically, confirmed to {ROOT_CONFIRM_DPS} digits)"
+    )
+    point[var.name] = mpmath.nstr(root, 20)
+    values = {
+        "premise residual": f"0 (to {ROOT_CONFIRM_DPS} digits)",
+        "conclusion residual": _fmt_number(sp.sympify(c_val)),
+    }
+    return point, values, shown
+
+
+def _real_value(v: Any) -> Any:
+    """v as an mpf when it is real (an exactly zero imaginary part), else None."""
+    try:
+        v = mpmath.mpmathify(v)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(v, mpmath.mpc):
+        return v.real if v.imag == 0 else None
+    return v
+
+
+def _mp(v: Fraction) -> Any:
+    return mpmath.mpf(v.numerator) / v.denominator
 
 
 def _fmt_point(point: dict[str, str]) -> str:

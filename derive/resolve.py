@@ -92,6 +92,8 @@ class Environment:
     domain: Domain
     definitions: dict[tuple[str, str], Definition] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # unreadable context entries
+    # latex -> (as parsed, definitions substituted); filled by derive.steps
+    readings: dict[tuple[str, bool], tuple[sp.Basic, sp.Basic]] = field(default_factory=dict)
 
     def parse(self, latex: str, *, relation: bool = False) -> sp.Basic:
         return parse_latex(latex, self.notation, relation=relation)

@@ -126,20 +126,16 @@ class StepOutcome:
 def decide_step(task: StepTask) -> StepOutcome:
     from derive import engine  # imported in the worker, after the fork
 
+    equations = task.relation == "equations"
     try:
         env = environment(task.spec, task.definitions)
-        equations = task.relation == "equations"
-        lhs = env.parse(task.lhs, relation=equations)
-        rhs = env.parse(task.rhs, relation=equations)
+        lhs, lhs_full = _read(env, task.lhs, equations)
+        rhs, rhs_full = _read(env, task.rhs, equations)
     except LatexError as exc:
         return StepOutcome("unparsed", message=str(exc))
-
-    hygiene = index_hygiene(lhs, rhs, env)
-    try:
-        lhs_full = expand_definitions(lhs, env)
-        rhs_full = expand_definitions(rhs, env)
-    except LatexError as exc:
+    except _Undefinable as exc:
         return StepOutcome("undecided", message=str(exc))
+    hygiene = index_hygiene(lhs, rhs, env)
 
     if equations:
         decision = engine.decide_implication(
@@ -171,6 +167,25 @@ def decide_step(task: StepTask) -> StepOutcome:
         message=message,
         relation=relation,
     )
+
+
+class _Undefinable(Exception):
+    """The definitions in force cannot be substituted (a cycle, too deep)."""
+
+
+def _read(env: Environment, latex: str, equations: bool) -> tuple[sp.Basic, sp.Basic]:
+    """An expression as written and with every definition substituted.
+
+    Cached per environment: each line of a chain is the right side of one step
+    and the left side of the next, and culprit checks read it a third time."""
+    key = (latex, equations)
+    if key not in env.readings:
+        parsed = env.parse(latex, relation=equations)
+        try:
+            env.readings[key] = (parsed, expand_definitions(parsed, env))
+        except LatexError as exc:
+            raise _Undefinable(str(exc)) from exc
+    return env.readings[key]
 
 
 def index_hygiene(lhs: sp.Basic, rhs: sp.Basic, env: Environment) -> str:

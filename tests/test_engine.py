@@ -394,3 +394,84 @@ def test_an_equation_that_is_false_everywhere_is_still_an_equation():
     premise = sp.Eq(sp.exp(-t) - 2, 0, evaluate=False)
     conclusion = sp.Eq(sp.exp(-t), -1, evaluate=False)
     assert decide_implication(premise, conclusion, Domain()).verdict == "refuted"
+
+
+# --- premises SymPy cannot solve: roots found numerically ---------------------------------
+
+KEPLER_LIKE = Eq(t * exp(-t), 1 - t)  # no closed-form solution; one real root t0 ≈ 0.6590
+
+
+def assert_premise_holds_and_conclusion_fails(decision: Decision, premise, conclusion) -> None:
+    """Re-check a refuted implication independently: substitute the counterexample."""
+    assert decision.verdict == "refuted", decision
+    point = {sp.Symbol(k, real=True): sp.sympify(v) for k, v in decision.counterexample.items()}
+    p_val = (premise.lhs - premise.rhs).subs(point).evalf(50)
+    c_val = (conclusion.lhs - conclusion.rhs).subs(point).evalf(50)
+    assert abs(p_val) < 1e-15, p_val
+    assert abs(c_val) > 1e-6, c_val
+
+
+def test_unsolvable_premise_is_refuted_at_a_root_found_numerically():
+    conclusion = Eq(exp(-t), (1 - y) / y)
+    decision = decide_implication(KEPLER_LIKE, conclusion, OPEN_UNIT)
+    assert_premise_holds_and_conclusion_fails(decision, KEPLER_LIKE, conclusion)
+    root = sp.nsolve(t * exp(-t) - (1 - t), t, 0.5, prec=40)
+    assert abs(sp.Float(decision.counterexample["t"], 30) - root) < 1e-18
+    assert len(decision.counterexample["t"].replace("0.", "", 1)) == 20  # 20 digits shown
+    assert 0 < Fraction(decision.counterexample["y"]) < 1
+    assert "t ≈ 0.65905 (root found numerically, confirmed to 100 digits)" in decision.message
+
+
+def test_unsolvable_premise_with_a_root_depending_on_another_variable_is_refuted():
+    # t e^{-t} = y (1 - t): SymPy solves it for y only, and none of those points lies in
+    # (0, 1); for t the root depends on y and is found numerically at a sampled y
+    premise, conclusion = Eq(t * exp(-t), y * (1 - t)), Eq(exp(-t), (1 - y) / y)
+    decision = decide_implication(premise, conclusion, OPEN_UNIT)
+    assert_premise_holds_and_conclusion_fails(decision, premise, conclusion)
+    assert "root found numerically" in decision.message
+
+
+def test_inverting_the_logistic_with_the_roles_swapped_is_refuted():
+    # -y = log((1-t)/t) gives t = 1/(1 + e^{-y}), never log(y/(1-y)) for y in (0, 1)
+    premise, conclusion = Eq(-y, log((1 - t) / t)), Eq(t, log(y / (1 - y)))
+    decision = decide_implication(premise, conclusion, OPEN_UNIT)
+    assert_premise_holds_and_conclusion_fails(decision, premise, conclusion)
+    assert 0 < Fraction(decision.counterexample["y"]) < 1
+
+
+@pytest.mark.parametrize(
+    ("premise", "conclusion"),
+    [
+        (KEPLER_LIKE, Eq(t, (1 - t) * exp(t))),  # both sides times e^t
+        (KEPLER_LIKE, Eq(t + t * exp(-t), 1)),
+        (Eq(-y, log((1 - t) / t)), Eq(t, 1 / (1 + exp(-y)))),
+        (Eq(t * exp(-t), y * (1 - t)), Eq(t, y * (1 - t) * exp(t))),
+        (Eq(sp.cos(x), x), Eq(sp.sin(x) ** 2, 1 - x**2)),  # sin² = 1 - cos² = 1 - x²
+        (Eq(sp.cos(x), x), Eq(x, sp.cos(sp.cos(x)))),
+        # no real solution at all: a near-root of size 1e-50 is not a root
+        (Eq((t - sp.cos(t)) ** 2 + sp.Rational(1, 10**50), 0, evaluate=False), Eq(t, 0)),
+        # sign changes across jumps (no root anywhere) are not confirmed as roots either
+        (Eq(sp.sign(t - sp.cos(t)) + t / 100, 0, evaluate=False), Eq(t, 0)),
+        (Eq(sp.floor(t - sp.cos(t)) + sp.Rational(1, 2) + t / 1000, 0, evaluate=False), Eq(t, 0)),
+    ],
+)
+def test_true_implications_with_unsolvable_premises_are_never_refuted(premise, conclusion):
+    decision = decide_implication(premise, conclusion, OPEN_UNIT)
+    assert decision.verdict != "refuted", decision
+
+
+def test_true_implication_with_an_unsolvable_premise_agrees_at_numeric_roots():
+    decision = decide_implication(Eq(sp.cos(x), x), Eq(x, sp.cos(sp.cos(x))), Domain())
+    assert decision.verdict == "numeric", decision
+    assert "holds at" in decision.message
+
+
+def test_numeric_root_refutation_is_deterministic_and_within_the_budget():
+    conclusion = Eq(exp(-t), (1 - y) / y)
+    start = time.perf_counter()
+    first = decide_implication(KEPLER_LIKE, conclusion, OPEN_UNIT, seed=3, budget=1.0)
+    elapsed = time.perf_counter() - start
+    second = decide_implication(KEPLER_LIKE, conclusion, OPEN_UNIT, seed=3, budget=1.0)
+    assert first == second
+    assert first.verdict == "refuted"
+    assert elapsed < 2.0
