@@ -492,9 +492,12 @@ def _decide_structured(
             probes.append(probe)
         return None
 
+    forms = _symbolic_forms(lhs, rhs, clock, domain)
+    if forms is not None and forms[0] == forms[1]:  # cheap, and a proof for every size
+        return Decision("proved", "identical after doit", message="proved for every size")
     if (early := probe_next(EARLY_INSTANCES)) is not None:
         return early
-    symbolic = _prove_symbolically(lhs, rhs, clock, domain)
+    symbolic = _prove_symbolically(forms, clock)
     if symbolic:
         return Decision("proved", symbolic, message="proved for every size")
     if (late := probe_next(len(instances))) is not None:
@@ -502,9 +505,13 @@ def _decide_structured(
     return _prove_instances(built, probes, described, clock)
 
 
-def _prove_symbolically(
-    lhs: sp.Expr, rhs: sp.Expr, clock: _Clock, domain: Domain | None = None
-) -> str | None:
+def _symbolic_forms(
+    lhs: sp.Expr, rhs: sp.Expr, clock: _Clock, domain: Domain | None
+) -> tuple[sp.Expr, sp.Expr] | None:
+    """Both sides prepared for a proof for every size: deltas resolved,
+    derivatives evaluated, concrete sums written out, constants pulled out of
+    sums, constraints used, summation indices renamed alike.  None when that is
+    out of reach (deltas left inside sums, time)."""
     if domain is not None:
         lhs, rhs = _resolve_deltas(lhs, domain), _resolve_deltas(rhs, domain)
     if _delta_in_sum(lhs) or _delta_in_sum(rhs):
@@ -515,17 +522,23 @@ def _prove_symbolically(
     share = _Clock(min(max(clock.left(), 0.0) * 0.25, SYMBOLIC_SECONDS))
     # Evaluate derivatives only: doit() on a sum with a symbolic bound hunts for
     # a closed form, which is slow and not needed to compare two sums.
-    done_l = _limited(lambda: _derivatives_done(lhs), share.left())
-    done_r = _limited(lambda: _derivatives_done(rhs), share.left()) if done_l is not None else None
-    if done_l is None or done_r is None:
+    forms = []
+    for side in (lhs, rhs):
+        done = _limited(lambda s=side: _unroll(_derivatives_done(s)), share.left())
+        if done is None:
+            return None
+        forms.append(_use_constraints(_pull_constants(done), domain))
+    return _rename_bound_pair(forms[0], forms[1])
+
+
+def _prove_symbolically(forms: tuple[sp.Expr, sp.Expr] | None, clock: _Clock) -> str | None:
+    if forms is None:
         return None
-    done_l = _use_constraints(_pull_constants(done_l), domain)
-    done_r = _use_constraints(_pull_constants(done_r), domain)
-    done_l, done_r = _rename_bound_pair(done_l, done_r)
+    done_l, done_r = forms
     if done_l == done_r:
         return "identical after doit"
-    diff = _merge_sums(done_l - done_r)
-    method = _prove_zero(diff, None, share)
+    share = _Clock(min(max(clock.left(), 0.0) * 0.25, SYMBOLIC_SECONDS))
+    method = _prove_zero(_merge_sums(done_l - done_r), None, share)
     return f"{method} (symbolic)" if method else None
 
 
@@ -1796,6 +1809,14 @@ def _unroll(e: sp.Basic) -> sp.Basic:
     KroneckerDelta of two integers evaluates itself once the terms exist."""
     if not e.args or not e.has(sp.Sum, sp.Product):
         return e
+    if isinstance(e, (sp.Sum, sp.Product)) and len(e.limits) > 1:
+        # Σ_i Σ_j: SymPy keeps both limits on one object; write out the inner
+        # one when its bounds are numbers (the outer may stay symbolic)
+        _, lo, hi = e.limits[0]
+        if lo.is_Integer and hi.is_Integer:
+            inner = _unroll(e.func(e.function, e.limits[0]))
+            return _unroll(e.func(inner, *e.limits[1:]))
+        return e.func(_unroll(e.function), *e.limits)
     args = [_unroll(a) for a in e.args]
     if isinstance(e, (sp.Sum, sp.Product)) and len(e.limits) == 1:
         body = args[0]
