@@ -40,7 +40,7 @@ from derive.model import (
     StepResult,
     summarise,
 )
-from derive.resolve import Head, SourceDefinition
+from derive.resolve import Head, SourceDefinition, bare, definition_head
 from derive.steps import (
     ChainReading,
     ReadOutcome,
@@ -161,9 +161,13 @@ def plan_document(doc: Document, options: Options) -> PlannedDocument:
 
 
 def _declared_by_context(spec: ContextSpec, head: Head) -> bool:
-    names = {name.lstrip("\\").split("(")[0].split("_")[0] for name in spec.define}
-    names |= {f.name.lstrip("\\") for f in spec.functions.values() if f.body is not None}
-    return head.name in names
+    """The context defines the same kind of thing under the same name (a symbol
+    `a` and an indexed family `a_j` are different things)."""
+    heads = {definition_head(name) for name in spec.define}
+    heads |= {
+        Head("function", bare(f.name), f.params) for f in spec.functions.values() if f.body
+    }
+    return any(h is not None and (h.kind, h.name) == (head.kind, head.name) for h in heads)
 
 
 # --------------------------------------------------------------------------
