@@ -479,14 +479,14 @@ class Parser:
     def parse(self, allow_relation: bool = False) -> sp.Basic:
         if self.tok.kind == "end":
             raise LatexError("empty expression", self.tok.col)
-        expr = self.parse_expr()
+        expr = self.parse_expression()
         if self.tok.kind == "op" and self.tok.text in "=<>" or (
             self.tok.kind == "cmd" and self.tok.text in RELATIONS
         ):
             if not allow_relation:
                 raise self.error("a relation inside an expression")
             op = self.next().text
-            right = self.parse_expr()
+            right = self.parse_expression()
             expr = RELATIONS[op](expr, right, evaluate=False)
         if self.tok.kind == "cmd" and self.tok.text in UNSUPPORTED:
             raise self.error(UNSUPPORTED[self.tok.text])
@@ -495,7 +495,7 @@ class Parser:
         return expr
 
     # -- grammar ---------------------------------------------------------
-    def parse_expr(self) -> sp.Expr:
+    def parse_expression(self) -> sp.Expr:
         self.enter()
         sign = 1
         if self.tok.kind == "op" and self.tok.text in "+-":
@@ -603,10 +603,10 @@ class Parser:
         lower: sp.Expr = sp.Integer(1)
         if sub_parser.tok.kind == "op" and sub_parser.tok.text == "=":
             sub_parser.next()
-            lower = sub_parser.parse_expr()
+            lower = sub_parser.parse_expression()
         elif sub_parser.tok.kind == "cmd" and sub_parser.tok.text in ("neq", "ne"):
             sub_parser.next()
-            exclude = sub_parser.parse_expr()
+            exclude = sub_parser.parse_expression()
         if sub_parser.tok.kind != "end":
             raise self.error(f"cannot read the limits of \\{head.text}_{{{lower_text}}}", sub)
         upper: sp.Expr | None = None
@@ -657,7 +657,7 @@ class Parser:
         closer = OPENERS[open_tok.text] if open_tok.text in OPENERS else ")"
         if self.tok.kind == "close":
             raise self.error("empty group", open_tok)
-        inner = self.parse_expr()
+        inner = self.parse_expression()
         if self.tok.kind != "close":
             raise self.error(
                 f"expected {closer!r} to close the group opened at column {open_tok.col}"
@@ -722,7 +722,7 @@ class Parser:
     def parse_abs(self) -> sp.Expr:
         bar = self.next()
         self.open_bars.append(bar.text)
-        inner = self.parse_expr()
+        inner = self.parse_expression()
         self.open_bars.pop()
         if not (self.tok.kind == "op" and self.tok.text == bar.text):
             raise self.error(f"{bar.text!r} opened at column {bar.col} is never closed")
@@ -852,10 +852,10 @@ class Parser:
 
     def parse_arguments(self) -> list[sp.Expr]:
         open_tok = self.next()
-        args = [self.parse_expr()]
+        args = [self.parse_expression()]
         while self.tok.kind == "op" and self.tok.text == ",":
             self.next()
-            args.append(self.parse_expr())
+            args.append(self.parse_expression())
         if self.tok.kind != "close":
             raise self.error(f"the bracket opened at column {open_tok.col} is never closed")
         self.next()
@@ -944,7 +944,7 @@ class Parser:
         sub.pos = 0
         sub.depth = self.depth
         sub.open_bars = []
-        value = sub.parse_expr()
+        value = sub.parse_expression()
         if sub.tok.kind != "end":
             raise sub.error(f"could not read from here: {sub.tok.text!r}")
         return value
