@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common(check)
     check.add_argument("--format", choices=("text", "json"), default="text",
-                       help="text for people (default), json for programs (design §7)")
+                       help="text for people (default), json for programs (format in README)")
 
     report = commands.add_parser(
         "report", help="write HTML and LaTeX/PDF proof reports",
