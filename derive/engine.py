@@ -1223,7 +1223,7 @@ def _numeric_report(
     point[var.name] = mpmath.nstr(root, 20)
     values = {
         "premise residual": f"0 (to {ROOT_CONFIRM_DPS} digits)",
-        "conclusion residual": _fmt_number(sp.sympify(c_val)),
+        "conclusion residual": mpmath.nstr(c_val, 15),
     }
     return point, values, shown
 
