@@ -776,27 +776,9 @@ class _TexReader:
 # Display block → chains
 # --------------------------------------------------------------------------
 
-_WRAPPER_ENVS = {
-    "aligned",
-    "alignedat",
-    "align",
-    "align*",
-    "alignat",
-    "alignat*",
-    "gathered",
-    "gather",
-    "gather*",
-    "split",
-    "equation",
-    "equation*",
-    "multline",
-    "multline*",
-    "eqnarray",
-    "eqnarray*",
-    "flalign",
-    "flalign*",
-    "displaymath",
-}
+# Environments whose markup is stripped from a display block: every display
+# environment, plus the ones that only live inside display math.
+_WRAPPER_ENVS = _TEX_DISPLAY_ENVS | {"aligned", "alignedat", "gathered", "split"}
 _DROP_WITH_ARG = {"label", "tag", "intertext", "shortintertext"}
 _DROP_PLAIN = {"nonumber", "notag"}
 _APPROX = {"approx"}
