@@ -7,13 +7,13 @@ expected; 1 something is; 2 usage errors or files that cannot be read.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from derive import __version__
+from derive.arguments import positive_count, positive_seconds, whole_number
 from derive.check import DEFAULT_TIMEOUT, DocumentError, Options, check_paths, collect_documents
 from derive.context import ContextError, load_context_file
 from derive.model import RunResult
@@ -47,73 +47,78 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
-            "paths", nargs="*", metavar="PATH",
+            "paths",
+            nargs="*",
+            metavar="PATH",
             help=f"documents (.md, .tex) or folders; default: ./{DEFAULT_FOLDER}/",
         )
         sub.add_argument("--context", metavar="FILE", help="YAML context file for every document")
         sub.add_argument(
-            "--timeout", type=_positive_float, default=DEFAULT_TIMEOUT, metavar="S",
+            "--timeout",
+            type=positive_seconds,
+            default=DEFAULT_TIMEOUT,
+            metavar="S",
             help=f"hard time bound per step in seconds (default {DEFAULT_TIMEOUT:g})",
         )
         sub.add_argument(
-            "--jobs", "-j", type=_positive_int, default=1, metavar="N",
+            "--jobs",
+            "-j",
+            type=positive_count,
+            default=1,
+            metavar="N",
             help="worker processes (results are identical for any N)",
         )
-        sub.add_argument("--seed", type=_int, default=0, help="seed for random sample points")
+        sub.add_argument(
+            "--seed", type=whole_number, default=0, help="seed for random sample points"
+        )
         loud = sub.add_mutually_exclusive_group()
-        loud.add_argument("-q", "--quiet", action="store_true",
-                          help="print only the one-line summary; no progress bar")
-        loud.add_argument("-v", "--verbose", action="store_true",
-                          help="print every step in full: both sides, method, time, "
-                          "whole residuals")
+        loud.add_argument(
+            "-q",
+            "--quiet",
+            action="store_true",
+            help="print only the one-line summary; no progress bar",
+        )
+        loud.add_argument(
+            "-v",
+            "--verbose",
+            action="store_true",
+            help="print every step in full: both sides, method, time, whole residuals",
+        )
 
     check = commands.add_parser(
-        "check", help="check documents and print the verdicts",
+        "check",
+        help="check documents and print the verdicts",
         description="Check every derivation in the documents and print a verdict per step.",
         epilog="Exit status: 0 nothing refuted or unparsed (beyond what the documents pin), "
         "1 something is, 2 usage error or unreadable file.  Colour only on a terminal; "
         "NO_COLOR=1 turns it off.",
     )
     common(check)
-    check.add_argument("--format", choices=("text", "json"), default="text",
-                       help="text for people (default), json for programs (format in README)")
+    check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default), json for programs (format in README)",
+    )
 
     report = commands.add_parser(
-        "report", help="write HTML and LaTeX/PDF proof reports",
+        "report",
+        help="write HTML and LaTeX/PDF proof reports",
         description="Check the documents, then write one report per document and format "
         "into the output folder (nothing else is written; sources are never touched).",
         epilog="Exit status as for `derive check`; the reports are written either way.",
     )
     common(report)
-    report.add_argument("-o", "--output", default="reports", metavar="DIR",
-                        help="output folder (default: reports/)")
-    report.add_argument("--format", default="html,tex,pdf", metavar="LIST",
-                        help="comma-separated: html, tex, pdf (default: all three)")
+    report.add_argument(
+        "-o", "--output", default="reports", metavar="DIR", help="output folder (default: reports/)"
+    )
+    report.add_argument(
+        "--format",
+        default="html,tex,pdf",
+        metavar="LIST",
+        help="comma-separated: html, tex, pdf (default: all three)",
+    )
     return parser
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {text}")
-    return value
-
-
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def _one_line(text: object) -> str:
@@ -150,7 +155,10 @@ def run(args: argparse.Namespace) -> int:
     formats = _report_formats(args.format) if args.command == "report" else set()
 
     options = Options(
-        context_file=args.context, timeout=args.timeout, jobs=args.jobs, seed=args.seed,
+        context_file=args.context,
+        timeout=args.timeout,
+        jobs=args.jobs,
+        seed=args.seed,
     )
     with _progress(enabled=_show_progress(args)) as progress:
         options.progress = progress
@@ -174,17 +182,17 @@ def _report_formats(text: str) -> set[str]:
     formats = {part.strip() for part in text.split(",") if part.strip()}
     unknown = formats - {"html", "tex", "pdf"}
     if unknown or not formats:
-        raise UsageError(f"--format: unknown report format {', '.join(sorted(unknown)) or text!r}; "
-                         "choose from html, tex, pdf")
+        raise UsageError(
+            f"--format: unknown report format {', '.join(sorted(unknown)) or text!r}; "
+            "choose from html, tex, pdf"
+        )
     return formats
 
 
 def _use_color() -> bool:
     """ANSI colour on stdout: a terminal, NO_COLOR unset (or empty), TERM not dumb."""
     return (
-        sys.stdout.isatty()
-        and not os.environ.get("NO_COLOR")
-        and os.environ.get("TERM") != "dumb"
+        sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
     )
 
 
@@ -210,8 +218,10 @@ def _write_reports(run_result: RunResult, out_dir: Path, formats: set[str]) -> N
         written = write_reports(run_result, out_dir, formats)
     except LatexError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "pdflatex failed"
-        raise UsageError(f"{out_dir}: PDF report failed: {first} (ask for --format html,tex "
-                         "and run pdflatex yourself to see the log)") from exc
+        raise UsageError(
+            f"{out_dir}: PDF report failed: {first} (ask for --format html,tex "
+            "and run pdflatex yourself to see the log)"
+        ) from exc
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
     except OSError as exc:
@@ -249,9 +259,13 @@ class _progress:
         )
 
         self._bar = Progress(
-            SpinnerColumn(), TextColumn("{task.description:<17}"), BarColumn(bar_width=None),
-            MofNCompleteColumn(), TimeElapsedColumn(),
-            console=Console(stderr=True), transient=True,
+            SpinnerColumn(),
+            TextColumn("{task.description:<17}"),
+            BarColumn(bar_width=None),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self._bar.start()
         self._task = self._bar.add_task("reading", total=None)

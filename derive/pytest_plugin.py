@@ -29,7 +29,6 @@ engine is imported when a derivation file is actually collected.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 from collections import Counter
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from derive.arguments import positive_count, positive_seconds
 
 if TYPE_CHECKING:
     from derive.model import ChainResult, Document, FileResult
@@ -47,52 +48,49 @@ FILE_PROBLEMS = "<file problems>"
 SHOWN_VERDICTS = ("numeric", "undecided")  # pass, but are worth a look
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("derive", "derive: LaTeX derivations as tests")
     group.addoption(
-        "--derive-timeout", type=_positive_float, default=None, metavar="S",
+        "--derive-timeout",
+        type=positive_seconds,
+        default=None,
+        metavar="S",
         dest="derive_timeout",
         help="hard time bound per step, in seconds (default: the checker's, 6 s)",
     )
     group.addoption(
-        "--derive-context", default=None, metavar="FILE", dest="derive_context",
+        "--derive-context",
+        default=None,
+        metavar="FILE",
+        dest="derive_context",
         help="context file for every derivation (replaces NAME.derive.yaml sidecars)",
     )
     group.addoption(
-        "--derive-jobs", type=_positive_int, default=1, metavar="N", dest="derive_jobs",
+        "--derive-jobs",
+        type=positive_count,
+        default=1,
+        metavar="N",
+        dest="derive_jobs",
         help="worker processes per checked file (default 1)",
     )
     group.addoption(
-        "--no-derive", action="store_true", default=False, dest="no_derive",
+        "--no-derive",
+        action="store_true",
+        default=False,
+        dest="no_derive",
         help="do not collect derivations",
     )
     parser.addini(
-        "derive_paths", type="args", default=list(DEFAULT_PATHS),
+        "derive_paths",
+        type="args",
+        default=list(DEFAULT_PATHS),
         help="folders or globs (relative to rootdir) whose documents are collected as "
         "derivations (default: **/derivations)",
     )
     parser.addini(
-        "derive_extensions", type="args", default=list(DEFAULT_EXTENSIONS),
+        "derive_extensions",
+        type="args",
+        default=list(DEFAULT_EXTENSIONS),
         help="file extensions collected as derivations (default: .md .tex)",
     )
 
@@ -131,7 +129,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
     if report.when != "call" or not report.passed:
         return None
     counts = Counter(
-        str(name)[len("derive-"):] for name, _ in (report.user_properties or ())
+        str(name)[len("derive-") :]
+        for name, _ in (report.user_properties or ())
         if str(name).startswith("derive-")
     )
     if not counts:
@@ -191,11 +190,14 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         elif pattern[i] == "?":
             out.append("[^/]")
             i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
             end = pattern.index("]", i + 2)
-            body = pattern[i + 1:end]
-            out.append("[^" + re.escape(body[1:]) + "]" if body.startswith("!")
-                       else "[" + re.escape(body) + "]")
+            body = pattern[i + 1 : end]
+            out.append(
+                "[^" + re.escape(body[1:]) + "]"
+                if body.startswith("!")
+                else "[" + re.escape(body) + "]"
+            )
             i = end + 1
         else:
             out.append(re.escape(pattern[i]))
@@ -311,23 +313,31 @@ class DeriveItem(_DeriveNode):
         shown = [s for s in chain.steps if s.verdict in SHOWN_VERDICTS]
         for step in shown:
             self.user_properties.append(
-                (f"derive-{step.verdict}",
-                 f"line {step.line}: {step.lhs} = {step.rhs} [{step.method}]")
+                (
+                    f"derive-{step.verdict}",
+                    f"line {step.line}: {step.lhs} = {step.rhs} [{step.method}]",
+                )
             )
         if not chain.ok:
             raise DerivationFailed(chain)
         if shown:
             from derive.api import explain
 
-            self.add_report_section("call", "derive", explain(
-                chain, verbose=True, relative_to=self.config.invocation_params.dir))
+            self.add_report_section(
+                "call",
+                "derive",
+                explain(chain, verbose=True, relative_to=self.config.invocation_params.dir),
+            )
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, DerivationFailed):
             from derive.api import explain
 
-            return explain(excinfo.value.chain, verbose=self._verbose(),
-                           relative_to=self.config.invocation_params.dir)
+            return explain(
+                excinfo.value.chain,
+                verbose=self._verbose(),
+                relative_to=self.config.invocation_params.dir,
+            )
         return super().repr_failure(excinfo, style=style)
 
 
@@ -341,8 +351,11 @@ class ProblemsItem(_DeriveNode):
         if result.problems:
             from derive.api import explain_problems
 
-            raise FileProblems(explain_problems(
-                result.path, result.problems, relative_to=self.config.invocation_params.dir))
+            raise FileProblems(
+                explain_problems(
+                    result.path, result.problems, relative_to=self.config.invocation_params.dir
+                )
+            )
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, FileProblems):
