@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument(
             "--seed", type=whole_number, default=0, help="seed for random sample points"
         )
+        sub.add_argument(
+            "--strict",
+            action="store_true",
+            help="also exit 1 when a step is only numeric (not proved) or undecided",
+        )
         loud = sub.add_mutually_exclusive_group()
         loud.add_argument(
             "-q",
@@ -175,7 +180,10 @@ def run(args: argparse.Namespace) -> int:
         print(dumps(run_result))
     else:
         _print_text(run_result, quiet=args.quiet, verbose=args.verbose)
-    return EXIT_OK if run_result.ok else EXIT_FINDINGS
+    unproven = run_result.summary.numeric + run_result.summary.undecided
+    if not run_result.ok or (args.strict and unproven):
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 def _report_formats(text: str) -> set[str]:

@@ -55,14 +55,20 @@ $$
 """
 
 
-def run_cli(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("FORCE_COLOR", None)
     return subprocess.run(
         [sys.executable, "-m", "derive", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
-        stdin=subprocess.DEVNULL, check=False,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
 
 
@@ -184,8 +190,10 @@ def test_folder_without_documents(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("name", "data", "word"),
-    [("latin1.md", "x = caf\xe9\n".encode("latin-1"), "UTF-8"),
-     ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary")],
+    [
+        ("latin1.md", "x = caf\xe9\n".encode("latin-1"), "UTF-8"),
+        ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ],
 )
 def test_unreadable_file(tmp_path, capsys, name, data, word):
     path = tmp_path / name
@@ -288,8 +296,13 @@ def _run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     for key in [k for k, v in env.items() if v is None]:
         full_env.pop(key, None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "derive", *args], cwd=ROOT, env=full_env,
-        stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, close_fds=True,
+        [sys.executable, "-m", "derive", *args],
+        cwd=ROOT,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        close_fds=True,
     )
     os.close(slave)
     chunks: list[bytes] = []
@@ -374,3 +387,15 @@ def test_report_into_a_file_is_a_one_line_error(tmp_path, capsys):
     assert_one_line_error(
         run_main(capsys, "report", str(doc), "-o", str(blocker), "--format", "html"), "out"
     )
+
+
+def test_strict_fails_a_step_that_is_only_numeric(tmp_path):
+    # atan(e^h) + atan(e^{-h}) = π/2 holds but is only checked numerically
+    doc = write(
+        tmp_path, "numeric.md", "$$\\arctan(e^{h}) + \\arctan(e^{-h}) = \\frac{\\pi}{2}$$\n"
+    )
+    relaxed = run_cli("check", str(doc), "--timeout", "1")
+    strict = run_cli("check", str(doc), "--timeout", "1", "--strict")
+    assert relaxed.returncode == 0, relaxed.stdout
+    assert strict.returncode == 1, strict.stdout
+    assert "numeric" in strict.stdout
