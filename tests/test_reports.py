@@ -248,7 +248,7 @@ def test_text_summary_line_counts_verdicts_expected_and_time():
     out = render_text(sample_run(), color=False)
     last = out.strip().splitlines()[-1]
     assert last.startswith("8 steps: 2 proved, 1 bounded, 1 numeric, 2 refuted (1 expected)")
-    assert "1 culprit line" in last and "3 unmet expectations" in last
+    assert "1 culprit line" in last and "3 steps failing" in last
     assert last.endswith("in 1.3 s")
 
 

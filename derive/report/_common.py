@@ -89,9 +89,7 @@ def summary_line(run: RunResult) -> str:
     if s.culprits:
         extras.append(f"{s.culprits} culprit line{'s' if s.culprits != 1 else ''}")
     if s.unmet_expectations:
-        extras.append(
-            f"{s.unmet_expectations} unmet expectation{'s' if s.unmet_expectations != 1 else ''}"
-        )
+        extras.append(failing_phrase(s.unmet_expectations))
     problems = sum(len(f.problems) for f in run.files)
     if problems:
         extras.append(f"{problems} file problem{'s' if problems != 1 else ''}")
@@ -145,3 +143,9 @@ def definition_text(chain: ChainResult) -> str:
     # ChainResult.defines (LaTeX of the defined head) when the pipeline provides it
     defines = " ".join(str(getattr(chain, "defines", "") or "").split())
     return f"defines {defines}" if defines else "definition (nothing to check)"
+
+
+def failing_phrase(count: int) -> str:
+    """Steps that fail the run: refuted or unreadable where nothing pins it, or a
+    pinned expectation that did not happen."""
+    return f"{count} step{'s' if count != 1 else ''} failing"

@@ -20,6 +20,7 @@ from derive.report._common import (
     definition_text,
     display_message,
     expectation_note,
+    failing_phrase,
     line_span,
     section_text,
 )
@@ -427,7 +428,7 @@ def _summary(file: FileResult) -> str:
     if culprits:
         facts.append(f"{culprits} culprit line{'s' if culprits != 1 else ''}")
     if unmet:
-        facts.append(f"{unmet} unmet expectation{'s' if unmet != 1 else ''}")
+        facts.append(failing_phrase(unmet))
     if file.problems:
         facts.append(f"{len(file.problems)} problem{'s' if len(file.problems) != 1 else ''}")
     toc = ""

@@ -23,6 +23,7 @@ from derive.report._common import (
     definition_text,
     display_message,
     expectation_note,
+    failing_phrase,
     section_text,
 )
 
@@ -396,7 +397,7 @@ def _summary_table(file: FileResult) -> str:
     if culprits:
         facts.append(f"{culprits} culprit line{'s' if culprits != 1 else ''}")
     if unmet:
-        facts.append(f"{unmet} unmet expectation{'s' if unmet != 1 else ''}")
+        facts.append(failing_phrase(unmet))
     if file.problems:
         facts.append(f"{len(file.problems)} problem{'s' if len(file.problems) != 1 else ''}")
     return (
