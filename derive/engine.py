@@ -133,12 +133,13 @@ def decide_approx(
     half_ulp = sp.Rational(1, 2) * sp.Rational(1, 10**digits)
     shown = f"{float(lv):.{digits + 4}g}" if lv != 0 else "0"
     values = {"lhs": _fmt_number(lv), "rhs": _fmt_number(rv)}
+    written = f"{float(rv):.{digits}f}"  # the claim as the reader wrote it, not 13/50
     if abs(lv - rv) <= half_ulp * (1 + sp.Rational(1, 10**9)):
-        msg = f"the left side is {shown}, which rounds to {rhs} at {digits} decimals"
+        msg = f"the left side is {shown}, which rounds to {written} at {digits} decimals"
         return Decision(
             "proved", f"evaluated to 50 digits, {digits} decimals", values=values, message=msg
         )
-    msg = f"the left side is {shown}, which does not round to {rhs} at {digits} decimals"
+    msg = f"the left side is {shown}, which does not round to {written} at {digits} decimals"
     return Decision("refuted", "evaluated to 50 digits", values=values, message=msg)
 
 
