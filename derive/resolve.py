@@ -92,6 +92,8 @@ class Environment:
     domain: Domain
     definitions: dict[tuple[str, str], Definition] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # unreadable context entries
+    # rewrite rules the context declares (`substitutions:`), applied as written
+    substitutions: list[tuple[sp.Basic, sp.Basic]] = field(default_factory=list)
     # latex -> (as parsed, definitions substituted); filled by derive.steps
     readings: dict[tuple[str, bool], tuple[sp.Basic, sp.Basic]] = field(default_factory=dict)
 
@@ -175,6 +177,11 @@ def build_environment(
         env.domain.constraints.append(_parse_relation(env, text, "constraint"))
     for text in spec.cases:
         env.domain.cases.append(_parse_relation(env, text, "case"))
+    for lhs, rhs in spec.substitutions:
+        try:
+            env.substitutions.append((env.parse(lhs), env.parse(rhs)))
+        except LatexError as exc:
+            env.problems.append(f"substitution {lhs} = {rhs}: {exc}")
     for source in all_definitions:
         try:
             definition = parse_definition(env, source)
@@ -227,6 +234,14 @@ def rename_bound(expr: sp.Basic) -> sp.Basic:
 # --------------------------------------------------------------------------
 # Substituting definitions
 # --------------------------------------------------------------------------
+
+
+def apply_substitutions(expr: sp.Basic, env: Environment) -> sp.Basic:
+    """The context's rewrite rules (`substitutions: ['x^2 = y']`), each applied
+    wherever its left side occurs; they are assumptions the user states."""
+    for lhs, rhs in env.substitutions:
+        expr = expr.subs(lhs, rhs)
+    return expr
 
 
 def expand_definitions(expr: sp.Basic, env: Environment) -> sp.Basic:

@@ -20,6 +20,7 @@ from derive.latex import LatexError
 from derive.resolve import (
     Environment,
     SourceDefinition,
+    apply_substitutions,
     bound_and_free,
     build_environment,
     expand_definitions,
@@ -182,7 +183,9 @@ def _read(env: Environment, latex: str, equations: bool) -> tuple[sp.Basic, sp.B
     if key not in env.readings:
         parsed = env.parse(latex, relation=equations)
         try:
-            env.readings[key] = (parsed, expand_definitions(parsed, env))
+            # rules apply to the lines as written and again once definitions are in
+            expanded = expand_definitions(apply_substitutions(parsed, env), env)
+            env.readings[key] = (parsed, apply_substitutions(expanded, env))
         except LatexError as exc:
             raise _Undefinable(str(exc)) from exc
     return env.readings[key]
