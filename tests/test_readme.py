@@ -41,3 +41,14 @@ def test_the_json_example_in_readme_matches_the_schema() -> None:
     example = re.search(r"```json\n(.*?)```", section, re.S)
     assert example is not None
     jsonschema.Draft202012Validator(schema()).validate(json.loads(example.group(1)))
+
+
+def test_the_context_example_in_readme_is_a_valid_context() -> None:
+    import yaml
+
+    from derive.context import parse_context
+
+    block = re.search(r"```yaml\n(derive:.*?)```", README, re.S)
+    assert block is not None
+    spec = parse_context(yaml.safe_load(block.group(1))["derive"], "README")
+    assert spec.symbols and spec.sizes and spec.indices and spec.define
