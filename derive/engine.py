@@ -35,6 +35,7 @@ from typing import Any
 
 import mpmath
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 from sympy.core.function import AppliedUndef
 
 from .domain import REAL, Domain, SymbolDomain
@@ -1754,13 +1755,23 @@ def _confirm(lhs: sp.Expr, rhs: sp.Expr, exact: dict, rel: Any = CONFIRM_TOL) ->
     """Both sides at the exact rational point, to 60 digits; (lhs, rhs) if they differ."""
 
     def evaluate():
-        out = []
+        out, strict = [], 0
         for side in (lhs, rhs):
             value = side.xreplace(exact)
             if value.has(sp.nan, sp.zoo, sp.oo, -sp.oo) or value.free_symbols:
                 return None
-            out.append(value.evalf(CONFIRM_DPS, strict=True))
-        return out
+            try:
+                out.append(value.evalf(CONFIRM_DPS, strict=True))
+                strict += 1
+            except PrecisionExhausted:
+                # A side that is exactly zero has no relative precision to reach.
+                # Accept it only as "zero to far more than the other side's
+                # size" (absolute accuracy), and only if the other side is exact.
+                approx = value.evalf(CONFIRM_DPS, maxn=4000)
+                if not approx.is_number or abs(approx) > sp.Float(10) ** -CONFIRM_DPS:
+                    return None
+                out.append(sp.Integer(0))
+        return out if strict >= 1 else None
 
     pair = _limited(evaluate, 2.0)
     if pair is None or not all(v.is_number for v in pair):

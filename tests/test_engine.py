@@ -475,3 +475,14 @@ def test_numeric_root_refutation_is_deterministic_and_within_the_budget():
     assert first == second
     assert first.verdict == "refuted"
     assert elapsed < 2.0
+
+
+def test_a_counterexample_against_an_identically_zero_side_is_confirmed():
+    # Σ_j ∂a_i/∂z_j is exactly 0 but not written as 0: strict 60-digit evaluation
+    # cannot reach relative precision on it, which must not hide the refutation
+    z = sp.IndexedBase("z", real=True)
+    s = sum(sp.exp(z[k]) for k in (1, 2, 3))
+    lhs = sum(sp.diff(sp.exp(z[1]) / s, z[j]) for j in (1, 2, 3))
+    rhs = 2 * sp.exp(z[1]) / s
+    decision = decide_equal(lhs, rhs, Domain())
+    assert decision.verdict == "refuted", decision
