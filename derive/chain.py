@@ -14,6 +14,7 @@ from derive.context import ContextSpec, Expectation
 from derive.model import RawChain, StepResult
 from derive.resolve import Head, SourceDefinition, definition_head
 
+# verdicts under which a skip-check clears line k: the step k-1 → k+1 holds
 HOLDS = frozenset({"proved", "bounded", "numeric"})
 
 

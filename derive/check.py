@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from derive.chain import (
+    HOLDS,
     ChainPlan,
     Step,
     apply_expectations,
@@ -208,7 +209,7 @@ def decide_documents(
     skip_outcomes = _run_steps(skip_tasks, pool, options, "locating culprits")
     culprits: set[tuple[int, int]] = set()
     for owner, (outcome, _) in zip(skip_owners, skip_outcomes, strict=True):
-        if outcome.verdict in ("proved", "bounded", "numeric"):
+        if outcome.verdict in HOLDS:
             culprits.add(owner)
 
     files: list[FileResult] = []
