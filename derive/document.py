@@ -137,6 +137,14 @@ def _normalise(text: str) -> str:
 # --------------------------------------------------------------------------
 
 
+def _problem_at(
+    path: str, locate: Callable[[int], tuple[int, int]], text: str, offset: int, message: str
+) -> Problem:
+    """A problem at a character offset of the text, with its fragment."""
+    line, column = locate(offset)
+    return Problem(path, line, message, column, _short(text[offset : offset + FRAGMENT_MAX]))
+
+
 def _short(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= FRAGMENT_MAX else text[: FRAGMENT_MAX - 1] + "…"
@@ -483,15 +491,14 @@ class _MarkdownReader:
         pos = _find_unescaped(src, "$$", 0)
         while pos >= 0:
             if not any(s <= pos < e for s, e in spans):
-                line, column = locate(pos)
                 self.out.problems.append(
-                    Problem(
+                    _problem_at(
                         self.path,
-                        line,
+                        locate,
+                        src,
+                        pos,
                         "`$$` without a closing `$$` in the same paragraph "
                         "(a blank line or a line starting with `-`, `+`, `#` or `>` ends it)",
-                        column,
-                        _short(src[pos : pos + FRAGMENT_MAX]),
                     )
                 )
                 return
@@ -703,14 +710,13 @@ class _TexReader:
     ) -> int:
         end = _find_unescaped(s, closer, content_start)
         if end < 0 or end >= stop:
-            line, column = self.locate(opener)
             self.out.problems.append(
-                Problem(
+                _problem_at(
                     self.path,
-                    line,
+                    self.locate,
+                    s,
+                    opener,
                     f"display math opened here is never closed with `{closer}`",
-                    column,
-                    _short(s[opener : opener + FRAGMENT_MAX]),
                 )
             )
             return content_start
@@ -735,15 +741,8 @@ class _TexReader:
                 self._add_block(s, i, after, match.start(), events)
                 return match.end()
             pos = match.end()
-        line, column = self.locate(i)
         self.out.problems.append(
-            Problem(
-                self.path,
-                line,
-                f"\\begin{{{env}}} is never closed",
-                column,
-                _short(s[i : i + FRAGMENT_MAX]),
-            )
+            _problem_at(self.path, self.locate, s, i, f"\\begin{{{env}}} is never closed")
         )
         return max(pos, after)
 
