@@ -440,34 +440,26 @@ class _Parser:
                 self.error(key, f"a list of symbols must hold names, got {_shown(value)}")
                 return {}
             value = dict.fromkeys(value)
-        out: dict[str, SymbolDomain] = {}
-        for name, dom in (self.mapping(value, key) or {}).items():
-            sub = f"{key}.{name}"
-            ok = self.entry(sub, lambda n=name: _name(n, "symbol name"))
-            parsed = self.entry(sub, lambda d=dom: parse_domain(d))
-            if ok is not None and parsed is not None:
-                out[ok] = parsed
-        return out
+        return self.named_table(value, key, "symbol name", parse_domain)
 
     def sizes(self, value: object, key: str) -> dict[str, tuple[int, int]]:
-        out: dict[str, tuple[int, int]] = {}
-        for name, rng in (self.mapping(value, key) or {}).items():
+        return self.named_table(value, key, "size name", _size_range)
+
+    def named_table(
+        self, value: object, key: str, what: str, parse: Callable[[object], Any]
+    ) -> dict[str, Any]:
+        """name → parsed value; each bad entry is one error, the rest are kept."""
+        out: dict[str, Any] = {}
+        for name, raw in (self.mapping(value, key) or {}).items():
             sub = f"{key}.{name}"
-            ok = self.entry(sub, lambda n=name: _name(n, "size name"))
-            parsed = self.entry(sub, lambda r=rng: _size_range(r))
+            ok = self.entry(sub, lambda n=name: _name(n, what))
+            parsed = self.entry(sub, lambda r=raw: parse(r))
             if ok is not None and parsed is not None:
                 out[ok] = parsed
         return out
 
     def indices(self, value: object, key: str) -> dict[str, str | int]:
-        out: dict[str, str | int] = {}
-        for name, size in (self.mapping(value, key) or {}).items():
-            sub = f"{key}.{name}"
-            ok = self.entry(sub, lambda n=name: _name(n, "index name"))
-            parsed = self.entry(sub, lambda s=size: _index_size(s))
-            if ok is not None and parsed is not None:
-                out[ok] = parsed
-        return out
+        return self.named_table(value, key, "index name", _index_size)
 
     def functions(self, value: object, key: str) -> dict[str, FunctionSpec]:
         if isinstance(value, list):  # a bare list of heads declares unknown functions
