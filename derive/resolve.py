@@ -291,7 +291,7 @@ def _expand_once(node: sp.Basic, env: Environment, keep: frozenset[str]) -> sp.B
         # Evaluate now, while the variable is still independent: afterwards its
         # own definition is substituted.  (Indexed variables differentiate
         # entries of the same family through KroneckerDelta: a[j'] by a[q].)
-        return derivative.doit()
+        return derivative.doit(deep=False)
     if isinstance(node, AppliedUndef):
         args = [_expand_once(a, env, keep) for a in node.args]
         definition = defs.get(("function", node.func.__name__))
