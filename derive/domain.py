@@ -1,7 +1,7 @@
 """The domain a step is decided on: what each symbol ranges over.
 
 Built by the context stage (derive/context.py) from the declarations in force
-for a chain, consumed by the engine (derive/engine.py).  Holds SymPy objects,
+for a chain, consumed by the engine (derive/engine/).  Holds SymPy objects,
 but only as data: no decisions are made here.
 """
 

@@ -81,7 +81,7 @@ class Document:
 
 
 # --------------------------------------------------------------------------
-# Stage 4/5: verdicts (derive/engine.py, derive/chain.py)
+# Stage 4/5: verdicts (derive/engine/, derive/chain.py)
 # --------------------------------------------------------------------------
 
 

@@ -1,0 +1,70 @@
+"""Symbolic proof: rewrites tried in turn until the difference of the sides is 0.
+
+Cheap canonical forms first (cancel/together after expand, expand_log, powsimp,
+exp rewriting; on open intervals, after a reparametrisation), then trigsimp and
+simplify under what is left of the budget.  ``proved`` always means one of
+these gave a symbolic zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+
+from .limits import Clock, limited
+from .sampling import Instance
+
+
+def prove_zero(diff: sp.Expr, inst: Instance | None, clock: Clock) -> str | None:
+    """Canonical forms, then simplify; the name of the rewrite that gave 0, else None."""
+    if diff == 0:
+        return "identical"
+    if inst is not None and inst.space.dependent:  # on the constraint set, y_m = 1 - Σ others
+        diff = diff.xreplace(dict(inst.space.dependent))
+    canon_deadline = clock.share(0.5)
+    for name, rewrite in CANONICAL_STAGES:
+        if is_zero_after(rewrite, diff, min(canon_deadline.left(), clock.left())):
+            return name
+    if inst is not None and inst.interval_subs:
+        moved = diff.xreplace(inst.interval_subs)
+        for name, rewrite in CANONICAL_STAGES[:3]:
+            if is_zero_after(rewrite, moved, min(canon_deadline.left(), clock.left())):
+                return f"{name} on the open intervals"
+    for name, rewrite in _SYMBOLIC_STAGES:
+        if is_zero_after(rewrite, diff, clock.left()):
+            return name
+    return None
+
+
+def is_zero_after(rewrite: Callable[[sp.Expr], sp.Expr], diff: sp.Expr, seconds: float) -> bool:
+    if seconds <= 0:
+        return False
+    result = limited(lambda: rewrite(diff), seconds)
+    return result is not None and result == 0
+
+
+def _exp_split(e: sp.Expr) -> sp.Expr:
+    # e^{a+b} -> e^a e^b so that exponentials of sums cancel against products
+    return sp.expand(
+        e, deep=True, mul=False, multinomial=False, power_exp=True, power_base=False, log=False
+    )
+
+
+def canon(e: sp.Expr) -> sp.Expr:
+    return sp.cancel(sp.together(e))
+
+
+CANONICAL_STAGES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
+    ("canonical", canon),
+    ("canonical(expand)", lambda e: canon(sp.expand(e))),
+    ("canonical(expand_log)", lambda e: canon(sp.expand_log(e, force=False))),
+    ("canonical(powsimp)", lambda e: canon(sp.powsimp(_exp_split(e)))),
+    ("canonical(exp)", lambda e: canon(_exp_split(sp.expand_log(e.rewrite(sp.exp))))),
+)
+
+_SYMBOLIC_STAGES: tuple[tuple[str, Callable[[sp.Expr], sp.Expr]], ...] = (
+    ("trigsimp", lambda e: sp.trigsimp(e)),
+    ("simplify", lambda e: sp.simplify(e)),
+    ("simplify(exp)", lambda e: sp.simplify(canon(e.rewrite(sp.exp)))),
+)
