@@ -24,6 +24,7 @@ The package, in pipeline order (each module uses only the ones above it):
 - ``limits``     soft time limits on SymPy calls, and budgets shared between tiers;
 - ``forms``      preparation: cases, canonical bound indices, sums written out, doit;
 - ``evaluate``   numbers at a point: the probe's tolerance, exact confirmation, display;
+- ``tape``       expressions compiled to mpmath operations for the probe (no source code);
 - ``sampling``   instances, the points of a domain, the numeric probe (tier 2);
 - ``proof``      the canonical and simplify rewrites (tiers 3 and 4);
 - ``decision``   the ``Decision`` record, and the verdicts that need no evidence;

@@ -26,6 +26,7 @@ from .forms import domain_by_name, or_
 from .limits import Clock, limited
 from .proof import canon, prove_zero
 from .sampling import NICE, PROBE_POINTS, Instance, assumptions_allow
+from .tape import compile_numeric
 
 
 def decide_implication(
@@ -211,7 +212,7 @@ class _RootProblem:
     def __init__(self, premise: sp.Expr, conclusion: sp.Expr, variables: list[sp.Symbol]):
         scales = [sp.Add(*[sp.Abs(a) for a in sp.Add.make_args(e)]) for e in (premise, conclusion)]
         self.premise, self.conclusion, self.variables = premise, conclusion, variables
-        self.fn = sp.lambdify(variables, [premise, conclusion, *scales], modules="mpmath")
+        self.fn = compile_numeric([premise, conclusion, *scales], variables)
 
     def at(self, values: dict[sp.Symbol, Any]) -> tuple[Any, Any, Any, Any] | None:
         """(premise, conclusion, premise scale, conclusion scale); None where undefined."""

@@ -25,6 +25,7 @@ from ..domain import REAL, Domain, SymbolDomain
 from .evaluate import CONFIRM_DPS, DPS, confirm, differ, finite_pair, to_mp
 from .forms import domain_by_name, or_
 from .limits import Clock, limited
+from .tape import compile_numeric
 
 PROBE_POINTS = 8
 PROBE_TRIES = 40  # draws allowed to find PROBE_POINTS points where both sides are defined
@@ -455,7 +456,7 @@ class Evaluator:
 
     def __init__(self, lhs: sp.Expr, rhs: sp.Expr, variables: list[sp.Symbol]):
         self.lhs, self.rhs, self.variables = lhs, rhs, variables
-        self.compiled = limited(lambda: sp.lambdify(variables, [lhs, rhs], modules="mpmath"), 5.0)
+        self.compiled = limited(lambda: compile_numeric([lhs, rhs], variables), 5.0)
 
     def __call__(self, point: Point) -> tuple[Any, Any] | None:
         with mpmath.workdps(DPS):
