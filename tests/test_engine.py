@@ -266,6 +266,28 @@ def test_logistic_sign_slip_is_refuted_on_the_premise():
     assert 0 < Fraction(decision.counterexample["y"]) < 1
 
 
+def test_a_conclusion_that_holds_identically_is_not_skipped_by_the_nonzero_check():
+    # the conclusion (x+1)^2 = x^2 + 2x + 1 is true everywhere, whatever the premise
+    premise, conclusion = Eq(y, 1 / (1 + exp(-t))), Eq((x + 1) ** 2, x**2 + 2 * x + 1)
+    decision = decide_implication(premise, conclusion, OPEN_UNIT)
+    assert (decision.verdict, decision.method) == ("proved", "implies")
+    assert "identically" in decision.message
+
+
+def test_visibly_nonzero_needs_a_confirmed_value_inside_the_domain():
+    import random
+
+    from derive.engine.sampling import Instance, visibly_nonzero
+
+    inst = Instance.build(y - 1 / (1 + exp(-t)), sp.Integer(0), OPEN_UNIT, {}, random.Random(0))
+    assert visibly_nonzero(y * (1 + exp(-t)) - 1, inst)
+    assert not visibly_nonzero((t + 1) ** 2 - t**2 - 2 * t - 1, inst)  # zero everywhere
+    # zero at every point of (0, 1), non-zero only outside it: not shown
+    assert not visibly_nonzero(sp.Abs(y) - y, inst)
+    # an undefined function has no value to show
+    assert not visibly_nonzero(sp.Function("f")(t) - 1, inst)
+
+
 def test_squaring_both_sides_is_an_implication_only():
     decision = decide_implication(Eq(x, 2), Eq(x**2, 4), Domain())
     assert (decision.verdict, decision.method) == ("proved", "implies")

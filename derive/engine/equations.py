@@ -25,7 +25,7 @@ from .evidence import SIMPLIFY_RESIDUAL_SECONDS
 from .forms import domain_by_name, or_
 from .limits import Clock, limited
 from .proof import canon, prove_zero
-from .sampling import NICE, PROBE_POINTS, Instance, assumptions_allow
+from .sampling import NICE, PROBE_POINTS, Instance, assumptions_allow, mp_value, visibly_nonzero
 from .tape import compile_numeric
 
 
@@ -33,7 +33,10 @@ def decide_implication(
     inst: Instance, domain: Domain, rng: random.Random, clock: Clock
 ) -> Decision:
     premise, conclusion = inst.lhs, inst.rhs  # residuals a - b and c - d
-    if prove_zero(conclusion, inst, clock.share(0.2)):
+    holds_identically = not visibly_nonzero(conclusion, inst) and prove_zero(
+        conclusion, inst, clock.share(0.2)
+    )
+    if holds_identically:
         return Decision("proved", "implies", message="the conclusion holds identically")
     forward = _follows(premise, conclusion, inst, domain, clock)
     if forward:
@@ -94,7 +97,10 @@ def _follows(
         sols = limited(lambda v=var: _solution_superset(premise, v), min(clock.left(), 1.0))
         if not sols:
             continue
-        if all(prove_zero(conclusion.xreplace({var: s}), inst, clock.share(0.3)) for s in sols):
+        substituted = [conclusion.xreplace({var: s}) for s in sols]
+        if any(visibly_nonzero(e, inst) for e in substituted):
+            continue
+        if all(prove_zero(e, inst, clock.share(0.3)) for e in substituted):
             return f"solved for {var}"
     return None
 
@@ -229,7 +235,7 @@ class _RootProblem:
         """premise as a function of var alone, the others fixed (raises where undefined)."""
 
         def g(x: Any) -> Any:
-            values = {s: mpmath.mpf(f.numerator) / f.denominator for s, f in others.items()}
+            values = {s: mp_value(f) for s, f in others.items()}
             out = self.at({**values, var: x})
             if out is None:
                 raise ValueError("premise undefined")
@@ -328,7 +334,7 @@ def _root_candidates(g: Callable, var: sp.Symbol, dom: SymbolDomain, lim: Clock)
         with mpmath.workdps(DPS):
             for v in grid:
                 try:
-                    value = g(mpmath.mpf(v.numerator) / v.denominator)
+                    value = g(mp_value(v))
                 except (ValueError, ArithmeticError):
                     continue
                 real = _real_value(value)
@@ -363,11 +369,11 @@ def _root_candidates(g: Callable, var: sp.Symbol, dom: SymbolDomain, lim: Clock)
         return None
 
     for a, b in brackets[:ROOT_BRACKETS]:
-        root = solve((_mp(a), _mp(b)), ("anderson", "illinois"))
+        root = solve((mp_value(a), mp_value(b)), ("anderson", "illinois"))
         if root is not None:
             yield root
     for x0 in starts:
-        root = solve(_mp(x0), ("secant",))
+        root = solve(mp_value(x0), ("secant",))
         if root is not None:
             yield root
 
@@ -385,7 +391,7 @@ def _confirm_root(
     agreeing point of the premise counted when the conclusion vanishes there)."""
 
     def values_at(x: Any) -> tuple[Any, Any, Any, Any] | None:
-        fixed = {s: mpmath.mpf(f.numerator) / f.denominator for s, f in others.items()}
+        fixed = {s: mp_value(f) for s, f in others.items()}
         return problem.at({**fixed, var: x})
 
     with mpmath.workdps(ROOT_DPS):
@@ -496,10 +502,6 @@ def _real_value(v: Any) -> Any:
     if isinstance(v, mpmath.mpc):
         return v.real if v.imag == 0 else None
     return v
-
-
-def _mp(v: Fraction) -> Any:
-    return mpmath.mpf(v.numerator) / v.denominator
 
 
 def _fmt_point(point: dict[str, str]) -> str:

@@ -25,7 +25,7 @@ from ..domain import REAL, Domain, SymbolDomain
 from .evaluate import CONFIRM_DPS, DPS, confirm, differ, finite_pair, to_mp
 from .forms import domain_by_name, or_
 from .limits import Clock, limited
-from .tape import compile_numeric
+from .tape import Unsupported, compile_numeric, compile_tape
 
 PROBE_POINTS = 8
 PROBE_TRIES = 40  # draws allowed to find PROBE_POINTS points where both sides are defined
@@ -434,6 +434,37 @@ def _nearby(space: _Space, point: Point) -> Point | None:
     return None
 
 
+def visibly_nonzero(e: sp.Expr, inst: Instance, tries: int = 3) -> bool:
+    """e has a confirmed non-zero value at a point of the domain.
+
+    Then no sound rewrite can turn e into 0 there, and a proof attempt would only
+    spend its budget (an equation's residual is almost never identically zero).
+    False means "not shown", never "zero"."""
+    if inst.space.unsupported or e.has(AppliedUndef):
+        return False
+    try:
+        tape = compile_tape([e], inst.variables)
+    except Unsupported:
+        return False
+    for point in inst.space.points(random.Random(0), tries):
+        try:
+            with mpmath.workdps(DPS):
+                (value,) = tape(*(mp_value(point.values[s]) for s in inst.variables))
+        except (ArithmeticError, ValueError, TypeError):
+            continue
+        pair = finite_pair((value, 0))
+        if pair is None or not differ(*pair):
+            continue
+        if confirm(e, sp.Integer(0), point.exact()) is not None:
+            return True
+    return False
+
+
+def mp_value(v: Fraction) -> Any:
+    """An exact coordinate as an mpmath number at the precision in force."""
+    return mpmath.mpf(v.numerator) / v.denominator
+
+
 def adaptive_refute(inst: Instance, points: list[Point], clock: Clock) -> Point | None:
     """Differences below 30 digits (e^{π√163} vs an integer): adaptive evalf raises its
     working precision on cancellation, so a non-zero result is significant."""
@@ -462,10 +493,7 @@ class Evaluator:
         with mpmath.workdps(DPS):
             if self.compiled is not None:
                 try:
-                    args = [
-                        mpmath.mpf(point.values[s].numerator) / point.values[s].denominator
-                        for s in self.variables
-                    ]
+                    args = [mp_value(point.values[s]) for s in self.variables]
                     return finite_pair(self.compiled(*args))
                 except (ArithmeticError, ValueError):
                     return None  # a pole or a value outside every branch: undefined here
