@@ -79,6 +79,20 @@ def test_missing_factor_is_refuted_with_the_factor_as_ratio():
     assert decision.ratio == x
 
 
+def test_evidence_keeps_an_exponential_of_a_sum_whole():
+    # the seed note's slip σ'(x) for σ'(z) with z = wx + b: the ratio must stay in
+    # e^{-(wx+b)} (which folds back into z and a for the reader), not be expanded
+    # into e^{-b} e^{-wx} products over a dozen terms
+    w, c = sp.symbols("w c", real=True)
+    sig = lambda e: 1 / (1 + exp(-e))  # noqa: E731
+    wrong = y * sig(x) * (1 - sig(x))
+    right = y * sig(w * x + c) * (1 - sig(w * x + c))
+    decision = decide_equal(right, wrong, Domain())
+    assert decision.verdict == "refuted"
+    assert exp(-c - w * x) in decision.ratio.atoms(exp)
+    assert sp.count_ops(decision.ratio) <= 20
+
+
 def test_wrong_exponent_is_refuted():
     decision = decide_equal(D(x**3, x), 3 * x**3, Domain())
     assert_confirmed(decision, D(x**3, x), 3 * x**3)

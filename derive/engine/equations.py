@@ -21,8 +21,8 @@ from sympy.core.function import AppliedUndef
 from ..domain import REAL, Domain, SymbolDomain
 from .decision import Decision
 from .evaluate import DPS, evalf, fmt_number, to_mp
-from .evidence import SIMPLIFY_RESIDUAL_SECONDS
-from .forms import domain_by_name, or_
+from .evidence import shortest
+from .forms import domain_by_name
 from .limits import Clock, limited
 from .proof import canon, prove_zero
 from .sampling import NICE, PROBE_POINTS, Instance, assumptions_allow, mp_value, visibly_nonzero
@@ -59,9 +59,7 @@ def decide_implication(
         point, values, *where = found
         shown = where[0] if where else _fmt_point(point)
         msg = f"the premise holds at {shown} but the conclusion does not"
-        residual = or_(
-            limited(lambda: sp.simplify(conclusion), SIMPLIFY_RESIDUAL_SECONDS), conclusion
-        )
+        residual = shortest(conclusion)
         return Decision(
             "refuted",
             "confirmed counterexample",
