@@ -201,6 +201,17 @@ def test_gauss_sum_is_proved_for_every_m():
     assert decide_equal(Sum(k, (k, 1, m)), m * (m + 1) / 2, SIZES).verdict == "proved"
 
 
+def test_a_summand_that_cancels_to_a_constant_closes_the_sum_for_every_m():
+    # linear regression's ∂L/∂b: (1/m) Σ_k (b + w x_k - y_k) - (w/m) Σ x_k + (1/m) Σ y_k = b
+    w, c = sp.symbols("w c", real=True)
+    X = sp.IndexedBase("x", real=True)
+    lhs = Sum((c + w * X[k] - Y[k]) / m - w * X[k] / m + Y[k] / m, (k, 1, m))
+    decision = decide_equal(lhs, c, SIZES)
+    assert (decision.verdict, decision.method) == ("proved", "canonical (symbolic)")
+    wrong = decide_equal(lhs, c * m, SIZES)  # Σ_k c/m is c, not c·m
+    assert wrong.verdict == "refuted"
+
+
 def test_gauss_sum_off_by_one_is_refuted_at_small_m():
     decision = decide_equal(Sum(k, (k, 1, m)), m * (m - 1) / 2, SIZES)
     assert decision.verdict == "refuted" and decision.counterexample["m"] == "1"

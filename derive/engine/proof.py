@@ -40,8 +40,27 @@ def prove_zero(diff: sp.Expr, inst: Instance | None, clock: Clock) -> str | None
 def is_zero_after(rewrite: Callable[[sp.Expr], sp.Expr], diff: sp.Expr, seconds: float) -> bool:
     if seconds <= 0:
         return False
-    result = limited(lambda: rewrite(diff), seconds)
+    result = limited(lambda: _close_constant_sums(rewrite(diff)), seconds)
     return result is not None and result == 0
+
+
+def _close_constant_sums(e: sp.Expr) -> sp.Expr:
+    """Σ_{k=a}^{b} c = c·(b − a + 1) for a summand c free of k (exact for any a, b
+    under SymPy's convention for empty and reversed ranges).  A rewrite often
+    cancels a summand down to 0 or to a constant, and SymPy leaves Sum(0, …) and
+    Sum(1, …) unevaluated."""
+    if not e.has(sp.Sum):
+        return e
+
+    def close(total: sp.Sum) -> sp.Expr:
+        body = total.function
+        if any(var in body.free_symbols for var in total.variables):
+            return total
+        for _, lo, hi in total.limits:
+            body = body * (hi - lo + 1)
+        return body
+
+    return e.replace(lambda x: isinstance(x, sp.Sum), close)
 
 
 def _exp_split(e: sp.Expr) -> sp.Expr:
