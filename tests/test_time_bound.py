@@ -4,6 +4,8 @@ next step is still decided, and the run goes on."""
 
 from __future__ import annotations
 
+import time
+
 from derive.api import check_text
 from derive.check import Options
 
@@ -29,8 +31,6 @@ def test_a_step_over_its_bound_stops_there_and_the_next_step_is_still_decided() 
 def test_a_step_stuck_in_c_code_is_killed_at_its_bound(monkeypatch) -> None:
     # time.sleep blocks in C, where the worker's soft timer cannot reach: only
     # killing the worker process stops it.  Workers are forked after the patch.
-    import time
-
     from derive import engine
 
     real = engine.decide_equal
@@ -47,3 +47,61 @@ def test_a_step_stuck_in_c_code_is_killed_at_its_bound(monkeypatch) -> None:
     assert slow.message == "timed out after 0.5 s"
     assert quick.verdict == "proved"
     assert time.monotonic() - started < 30
+
+
+# --- the soft limit inside the worker (derive/engine/limits.py) ----------------------------
+
+
+def _spin(seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_the_soft_limit_stops_a_busy_python_call() -> None:
+    from derive.engine.limits import limited
+
+    started = time.monotonic()
+    assert limited(lambda: _spin(5) or "finished", 0.2) is None
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_swallowed_soft_limit_is_raised_again() -> None:
+    # a finalizer, a GC callback or a library's bare `except` can eat the first
+    # exception; the call must still stop soon after its limit
+    from derive.engine.limits import limited
+
+    def swallows_once() -> str:
+        try:
+            _spin(5)
+        except BaseException:  # noqa: BLE001 - the point of the test
+            pass
+        _spin(5)
+        return "finished"
+
+    started = time.monotonic()
+    assert limited(swallows_once, 0.2) is None
+    assert time.monotonic() - started < 1.0
+
+
+def test_an_outer_limit_is_not_lost_inside_an_inner_one() -> None:
+    # the outer limit fires while an inner limited() call runs, which takes the
+    # exception as its own timeout; the outer call must stop anyway
+    from derive.engine.limits import limited
+
+    def outer() -> str:
+        for _ in range(50):
+            limited(lambda: _spin(0.1), 10.0)
+        return "finished"
+
+    started = time.monotonic()
+    assert limited(outer, 0.3) is None
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_call_that_ends_in_time_leaves_no_exception_behind() -> None:
+    from derive.engine.limits import limited
+
+    for _ in range(20):
+        assert limited(lambda: 42, 0.01) == 42
+    _spin(0.2)  # a stray asynchronous exception would land here

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+REFIRE_SECONDS = 0.05  # after a soft limit, how often it is raised again until it takes
+
 
 class _OutOfTime(BaseException):
     """Raised asynchronously in the working thread at a soft limit (BaseException: SymPy's
@@ -38,9 +40,11 @@ def limited(fn: Callable[[], Any], seconds: float) -> Any:
     if seconds <= 0:
         return None
     try:
-        with _time_limit(seconds):
+        with _time_limit(seconds) as fired:
             return fn()
     except _OutOfTime:
+        if not fired():  # an enclosing limited() call's limit: let it reach that call
+            raise
         return None
     except Exception:  # noqa: BLE001 - SymPy raises anything (StopIteration, PolynomialError, ...)
         return None
@@ -58,25 +62,39 @@ _clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void
 
 
 @contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
+def _time_limit(seconds: float) -> Iterator[Callable[[], bool]]:
+    """Raise _OutOfTime in this thread after `seconds`; yields "has it fired?"."""
     thread_id = threading.get_ident()
     lock = threading.Lock()
     state = {"done": False, "fired": False}
+    timers: list[threading.Timer] = []
+
+    def arm(delay: float) -> None:
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        timers.append(timer)
+        timer.start()
 
     def fire() -> None:
         with lock:
-            if not state["done"]:
-                state["fired"] = True
-                _set_async_exc(thread_id, _OutOfTime)
+            if state["done"]:
+                return
+            state["fired"] = True
+            _set_async_exc(thread_id, _OutOfTime)
+            # The exception can be swallowed: delivered inside a finalizer or a GC
+            # callback (where Python only prints it), caught by a library's bare
+            # except, or taken by a nested limited() as its own.  Raise it again
+            # until this call has ended, or the soft limit would silently be gone.
+            arm(REFIRE_SECONDS)
 
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    timer.start()
+    with lock:
+        arm(seconds)
     try:
-        yield
+        yield lambda: state["fired"]
     finally:
         with lock:
             state["done"] = True
             if state["fired"]:  # fired but maybe not delivered yet: withdraw it
                 _clear_async_exc(thread_id, None)
-        timer.cancel()
+            for timer in timers:
+                timer.cancel()
