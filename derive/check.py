@@ -49,6 +49,7 @@ from derive.steps import (
     StepTask,
     decide_step,
     read_chain,
+    warm_up,
 )
 from derive.worker import TaskResult, WorkerPool
 
@@ -107,7 +108,7 @@ def check_document(path: str | Path, options: Options | None = None) -> FileResu
 def check_documents(documents: list[Document], options: Options) -> RunResult:
     started = time.monotonic()
     planned = [plan_document(doc, options) for doc in documents]
-    with WorkerPool(jobs=options.jobs, timeout=options.timeout) as pool:
+    with WorkerPool(jobs=options.jobs, timeout=options.timeout, initializer=warm_up) as pool:
         files = decide_documents(planned, pool, options)
     return RunResult(files, summarise(files, time.monotonic() - started))
 

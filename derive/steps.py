@@ -43,6 +43,22 @@ def environment(spec: ContextSpec, definitions: list[SourceDefinition]) -> Envir
     return env
 
 
+def warm_up() -> None:
+    """A fresh worker's one-time costs, paid before its first task is timed.
+
+    The second-opinion parser loads its ANTLR tables on first use, and SymPy and
+    the engine import lazily on their first cancel or evaluation: a few tenths
+    of a second that would otherwise count against the first chain's bound (and
+    make a small --timeout fail that chain's reading).  Best effort: a failure
+    here must not disable the worker."""
+    sigmoid, other = "\\frac{1}{1+e^{-t}}", "\\frac{e^{t}}{1+e^{t}}"
+    try:
+        read_chain(ContextSpec(), [], [sigmoid, other], False, False)
+        decide_step(StepTask(ContextSpec(), [], sigmoid, other, "=", 0, 2.0))
+    except Exception:  # noqa: BLE001 - the first real task will meet the problem itself
+        pass
+
+
 # --------------------------------------------------------------------------
 # Reading a chain
 # --------------------------------------------------------------------------
