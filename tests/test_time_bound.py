@@ -4,6 +4,8 @@ next step is still decided, and the run goes on."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 from derive.api import check_text
@@ -105,3 +107,33 @@ def test_a_call_that_ends_in_time_leaves_no_exception_behind() -> None:
     for _ in range(20):
         assert limited(lambda: 42, 0.01) == 42
     _spin(0.2)  # a stray asynchronous exception would land here
+
+
+def test_a_limit_swallowed_by_a_finalizer_prints_nothing() -> None:
+    # An exception delivered inside __del__ cannot be raised there, and Python
+    # prints "Exception ignored in ..." to stderr, which would reach the user's
+    # terminal from a worker.  In a subprocess: pytest installs its own hook.
+    code = """
+import gc, time
+from derive.engine.limits import limited
+
+def spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+class Slow:
+    def __del__(self):
+        spin(0.3)
+
+def make_garbage():
+    for _ in range(20):
+        Slow()
+        gc.collect()
+
+assert limited(make_garbage, 0.1) is None
+print("stopped")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "stopped", done.stderr
+    assert "Exception ignored" not in done.stderr, done.stderr

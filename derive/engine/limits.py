@@ -10,6 +10,8 @@ worker process around the engine adds the hard limit.
 from __future__ import annotations
 
 import ctypes
+import functools
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -87,6 +89,8 @@ def _time_limit(seconds: float) -> Iterator[Callable[[], bool]]:
             # until this call has ended, or the soft limit would silently be gone.
             arm(REFIRE_SECONDS)
 
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_quiet_when_swallowed, previous_hook)
     with lock:
         arm(seconds)
     try:
@@ -98,3 +102,13 @@ def _time_limit(seconds: float) -> Iterator[Callable[[], bool]]:
                 _clear_async_exc(thread_id, None)
             for timer in timers:
                 timer.cancel()
+        sys.unraisablehook = previous_hook
+
+
+def _quiet_when_swallowed(previous: Callable[[Any], None], unraisable: Any) -> None:
+    """Python prints an exception it cannot raise (in a finalizer, a GC callback)
+    as "Exception ignored in …".  For our own soft limit that is expected, and it
+    is raised again; anything else is reported as before."""
+    if unraisable.exc_type is _OutOfTime:
+        return
+    previous(unraisable)
