@@ -17,6 +17,7 @@ from sympy.core.function import AppliedUndef
 from derive.context import ContextSpec
 from derive.domain import Domain, SymbolDomain
 from derive.latex import LatexError, Notation, free_symbols, parse_latex
+from derive.summation import rename_limits
 
 MAX_EXPANSION_ROUNDS = 12  # definitions referring to definitions, a → σ(z) → z → wx+b
 
@@ -215,13 +216,11 @@ def rename_bound(expr: sp.Basic) -> sp.Basic:
 
     def visit(node: sp.Basic) -> sp.Basic:
         if isinstance(node, (sp.Sum, sp.Product)):
-            body = visit(node.function)
-            limits = []
-            for var, *bounds in node.limits:
-                fresh = sp.Symbol(f"{var.name}'", **var.assumptions0)
-                body = body.xreplace({var: fresh})
-                limits.append((fresh, *bounds))
-            return node.func(body, *limits)
+            fresh = {
+                var: sp.Symbol(f"{var.name}'", **var.assumptions0) for var, *_ in node.limits
+            }
+            body = visit(node.function).xreplace(fresh)
+            return node.func(body, *rename_limits(node.limits, fresh))
         if not node.args or isinstance(node, (sp.Indexed, sp.IndexedBase)) and not node.args:
             return node
         if isinstance(node, sp.Indexed):

@@ -212,6 +212,17 @@ def test_a_summand_that_cancels_to_a_constant_closes_the_sum_for_every_m():
     assert wrong.verdict == "refuted"
 
 
+def test_closing_a_constant_sum_stops_where_an_outer_bound_depends_on_it():
+    from derive.engine.proof import _close_constant_sums
+
+    r, s = sp.symbols("r s", integer=True, positive=True)
+    triangle = Sum(1, (r, 1, s), (s, 1, m))  # Σ_{s=1}^{m} Σ_{r=1}^{s} 1
+    assert _close_constant_sums(triangle) == Sum(s, (s, 1, m))
+    assert _close_constant_sums(Sum(2, (r, 1, m), (s, 1, 3))) == 6 * m
+    assert decide_equal(triangle, m * (m + 1) / 2, SIZES).verdict in {"proved", "bounded"}
+    assert decide_equal(triangle, m**2, SIZES).verdict == "refuted"
+
+
 def test_gauss_sum_off_by_one_is_refuted_at_small_m():
     decision = decide_equal(Sum(k, (k, 1, m)), m * (m - 1) / 2, SIZES)
     assert decision.verdict == "refuted" and decision.counterexample["m"] == "1"
@@ -533,3 +544,42 @@ def test_a_counterexample_against_an_identically_zero_side_is_confirmed():
     rhs = 2 * sp.exp(z[1]) / s
     decision = decide_equal(lhs, rhs, Domain())
     assert decision.verdict == "refuted", decision
+
+
+# --- sums with several limits: a bound that uses an outer summation index --------------------
+
+TRIANGLE_INLINE = r"""
+$$
+\sum_{s=1}^{m}\sum_{r=1}^{s} 1 = \frac{m(m+1)}{2}
+$$
+"""
+
+TRIANGLE_DEFINED = r"""
+$$
+T = \sum_{s=1}^{m}\sum_{r=1}^{s} r
+$$
+
+$$
+2T = \sum_{s=1}^{m} s(s+1)
+$$
+"""
+
+
+@pytest.mark.parametrize("text", [TRIANGLE_INLINE, TRIANGLE_DEFINED], ids=["inline", "defined"])
+def test_an_inner_bound_that_uses_the_outer_index_is_not_a_free_symbol(text):
+    # Σ_{s=1}^{m} Σ_{r=1}^{s}: renaming the indices must rename s inside the
+    # inner bound too, or s turns free and the true step gets a "counterexample"
+    from derive.api import check_text
+
+    steps = [s for c in check_text(text).chains for s in c.steps]
+    assert steps and all(s.verdict in ("proved", "bounded") for s in steps), [
+        (s.verdict, s.message) for s in steps
+    ]
+
+
+def test_a_wrong_triangle_sum_is_still_refuted():
+    from derive.api import check_text
+
+    wrong = TRIANGLE_INLINE.replace(r"\frac{m(m+1)}{2}", r"\frac{m(m-1)}{2}")
+    (step,) = [s for c in check_text(wrong).chains for s in c.steps]
+    assert step.verdict == "refuted" and "s" not in (step.counterexample or {})

@@ -14,6 +14,7 @@ from typing import Any
 import sympy as sp
 
 from ..domain import Domain, SymbolDomain
+from ..summation import rename_limits
 from .limits import Clock, limited
 
 
@@ -77,14 +78,13 @@ def rename_bound_pair(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
 
 def _rename_bound(e: sp.Basic, names: list[str], offset: int) -> sp.Basic:
     if isinstance(e, sp.Sum | sp.Product):
-        mapping: dict[sp.Symbol, sp.Symbol] = {}
-        limits = []
-        for n, (var, *bounds) in enumerate(e.limits):
-            new = sp.Symbol(names[min(offset + n, len(names) - 1)], integer=True)
-            limits.append((new, *(b.xreplace(mapping) for b in bounds)))
-            mapping[var] = new
+        variables = [var for var, *_ in e.limits]
+        mapping = {
+            var: sp.Symbol(names[min(offset + n, len(names) - 1)], integer=True)
+            for n, var in enumerate(variables)
+        }
         body = _rename_bound(e.function.xreplace(mapping), names, offset + len(e.limits))
-        return e.func(body, *limits)
+        return e.func(body, *rename_limits(e.limits, mapping))
     if not e.args or not e.has(sp.Sum, sp.Product):
         return e
     return e.func(*(_rename_bound(a, names, offset) for a in e.args))

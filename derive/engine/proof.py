@@ -53,12 +53,14 @@ def _close_constant_sums(e: sp.Expr) -> sp.Expr:
         return e
 
     def close(total: sp.Sum) -> sp.Expr:
-        body = total.function
-        if any(var in body.free_symbols for var in total.variables):
-            return total
-        for _, lo, hi in total.limits:
+        # innermost limit first; an outer bound may depend on an inner variable
+        # (Σ_{i=1}^{m} Σ_{j=1}^{i} 1 leaves the summand i), so stop at the first
+        # variable the summand depends on
+        body, limits = total.function, list(total.limits)
+        while limits and limits[0][0] not in body.free_symbols:
+            _, lo, hi = limits.pop(0)
             body = body * (hi - lo + 1)
-        return body
+        return sp.Sum(body, *limits) if limits else body
 
     return e.replace(lambda x: isinstance(x, sp.Sum), close)
 
