@@ -26,7 +26,10 @@ from .proof import prove_zero
 from .sampling import Instance, ProbeResult, adaptive_refute
 
 DEFAULT_SIZES = (1, 4)  # range for a symbolic sum bound nobody declared
-EARLY_INSTANCES = 5  # probed before the symbolic attempt: every index pattern of m = 1, 2
+# Instances probed before the symbolic attempt.  Measured on derivations/ and all
+# 675 mutants (2026-12-01): 2 is 25-30 % faster than 5 on true steps, and decides
+# every mutant the same, no slower; 0 or 1 make false steps pay for the attempt.
+EARLY_INSTANCES = 2
 MAX_INSTANCES = 80  # cap on (size, index) instances checked for a bounded verdict
 SYMBOLIC_SECONDS = 1.0  # cap on the attempt to prove a sized identity for every size at once
 
