@@ -137,3 +137,37 @@ print("stopped")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "stopped", done.stderr
     assert "Exception ignored" not in done.stderr, done.stderr
+
+
+STRESS = """
+import time
+from derive.engine.limits import limited
+
+def spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+def outer():
+    for _ in range(100):
+        limited(lambda: spin(0.002), 0.001)  # fires nearly every time
+        limited(lambda: 1, 1.0)
+    return "outer finished"
+
+finished = [limited(outer, 0.01) for _ in range(150)]  # fires inside inner limits
+print("done", sum(r is not None for r in finished))
+"""
+
+
+def test_many_limits_firing_inside_each_other_neither_hang_nor_leak() -> None:
+    # Each limit firing while another is being set up or torn down: the
+    # asynchronous exceptions must never leave a lock held (a hang) or land
+    # outside every limited() call (an uncaught _OutOfTime ends the script).
+    done = subprocess.run(
+        [sys.executable, "-c", STRESS], capture_output=True, text=True, timeout=120
+    )
+    word, finished = done.stdout.split() if done.stdout else ("", "")
+    assert word == "done", done.stderr[-2000:]
+    # an outer call needs 100+ ms against its 10 ms limit: it must be stopped, not
+    # run to the end because inner limits kept taking its exception
+    assert int(finished) <= 3, f"{finished} of 150 outer calls ran past their limit"

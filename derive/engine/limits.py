@@ -1,24 +1,35 @@
 """Time limits: a soft limit on one SymPy call, and a budget the tiers share out.
 
 SymPy takes no timeouts, and one unlucky ``simplify`` can run for minutes.
-``limited`` runs a call under a timer that raises an asynchronous exception in
-the calling thread, so the call stops where it is and the tier gets None; a
-``Clock`` is a deadline whose remaining time is divided between tiers.  The
-worker process around the engine adds the hard limit.
+``limited`` runs a call under a deadline; when it passes, an asynchronous
+exception is raised in the calling thread, so the call stops where it is and
+the tier gets None.  A ``Clock`` is a deadline whose remaining time is divided
+between tiers.  The worker process around the engine adds the hard limit.
+
+Asynchronous exceptions are blunt: one can land anywhere in the calling thread,
+the threading module's own locks included (a lock left held there stops every
+later thread from starting: seen as a deadlock in the suite).  So the calling
+thread never starts a thread or takes a lock here.  One watchdog thread per
+process waits for every deadline, requests reach it through a SimpleQueue
+(implemented in C), and a limit only fires while its call is running.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import heapq
+import itertools
+import os
+import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 REFIRE_SECONDS = 0.05  # after a soft limit, how often it is raised again until it takes
+MAX_FIRES = 20  # then the worker's hard bound is left to end the call
 
 
 class _OutOfTime(BaseException):
@@ -41,16 +52,15 @@ def limited(fn: Callable[[], Any], seconds: float) -> Any:
     """fn() or None when it raised or ran longer than seconds."""
     if seconds <= 0:
         return None
+    limit = _Limit(seconds)
     try:
-        with _time_limit(seconds) as fired:
+        with limit:
             return fn()
     except _OutOfTime:
-        if not fired():  # an enclosing limited() call's limit: let it reach that call
-            raise
+        if not limit.fired or limit.enclosing_fired():
+            raise  # (also) an enclosing limited() call's limit: let it reach that call
         return None
     except Exception:  # noqa: BLE001 - SymPy raises anything (StopIteration, PolynomialError, ...)
-        return None
-    except RecursionError:
         return None
 
 
@@ -63,46 +73,76 @@ _clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void
 )
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[Callable[[], bool]]:
-    """Raise _OutOfTime in this thread after `seconds`; yields "has it fired?"."""
-    thread_id = threading.get_ident()
-    lock = threading.Lock()
-    state = {"done": False, "fired": False}
-    timers: list[threading.Timer] = []
+class _Limit:
+    """One soft limit on the calling thread, as a context manager.
 
-    def arm(delay: float) -> None:
-        timer = threading.Timer(delay, fire)
-        timer.daemon = True
-        timers.append(timer)
-        timer.start()
+    The calling thread only stores attributes and puts the limit on the
+    watchdog's queue; ``firing`` is a handshake with the watchdog (instead of a
+    lock) so that no exception is raised after ``__exit__`` has cleared it."""
 
-    def fire() -> None:
-        with lock:
-            if state["done"]:
-                return
-            state["fired"] = True
-            _set_async_exc(thread_id, _OutOfTime)
-            # The exception can be swallowed: delivered inside a finalizer or a GC
-            # callback (where Python only prints it), caught by a library's bare
-            # except, or taken by a nested limited() as its own.  Raise it again
-            # until this call has ended, or the soft limit would silently be gone.
-            arm(REFIRE_SECONDS)
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+        self.thread = threading.current_thread()
+        self.thread_id = threading.get_ident()
+        self.running = False  # the limited call is between __enter__ and __exit__
+        self.done = False
+        self.firing = False  # the watchdog is between its check and its raise
+        self.fired = False
+        self.fires = 0
+        self.outer: _Limit | None = None  # the limit of the limited() call around this one
 
-    previous_hook = sys.unraisablehook
-    sys.unraisablehook = functools.partial(_quiet_when_swallowed, previous_hook)
-    with lock:
-        arm(seconds)
-    try:
-        yield lambda: state["fired"]
-    finally:
-        with lock:
-            state["done"] = True
-            if state["fired"]:  # fired but maybe not delivered yet: withdraw it
-                _clear_async_exc(thread_id, None)
-            for timer in timers:
-                timer.cancel()
-        sys.unraisablehook = previous_hook
+    def __enter__(self) -> _Limit:
+        self.previous_hook = sys.unraisablehook
+        sys.unraisablehook = functools.partial(_quiet_when_swallowed, self.previous_hook)
+        self.outer = getattr(_innermost, "limit", None)
+        _innermost.limit = self
+        self.running = True
+        _watchdog().watch(self)
+        return self
+
+    def enclosing_fired(self) -> bool:
+        """Has a limit around this one fired?  Then the exception this limit caught
+        may be that one's, and is passed on (that limit takes it)."""
+        outer = self.outer
+        while outer is not None:
+            if outer.fired and not outer.done:
+                return True
+            outer = outer.outer
+        return False
+
+    def __exit__(self, *exc: object) -> None:
+        self.done = True  # from here on the watchdog leaves this limit alone
+        while True:
+            try:
+                while self.firing:
+                    time.sleep(0)
+                if self.fired:  # fired but maybe not delivered yet: withdraw it
+                    _clear_async_exc(self.thread_id, None)
+                break
+            except _OutOfTime:  # ours, delivered while we waited for the watchdog
+                continue
+        _innermost.limit = self.outer
+        sys.unraisablehook = self.previous_hook
+
+    def fire(self) -> bool:
+        """Raise the limit in its thread (from the watchdog); True to try again later.
+
+        The exception can be swallowed: delivered inside a finalizer or a GC
+        callback (where Python only prints it), caught by a library's bare
+        except, or taken by a nested limited() as its own (which passes it on).
+        So it is raised again until the call has ended, at most MAX_FIRES times."""
+        self.firing = True
+        try:
+            if self.done or not self.running or self.fires >= MAX_FIRES:
+                return False
+            if not self.thread.is_alive():
+                return False
+            self.fired = True
+            self.fires += 1
+            _set_async_exc(self.thread_id, _OutOfTime)
+            return True
+        finally:
+            self.firing = False
 
 
 def _quiet_when_swallowed(previous: Callable[[Any], None], unraisable: Any) -> None:
@@ -112,3 +152,51 @@ def _quiet_when_swallowed(previous: Callable[[Any], None], unraisable: Any) -> N
     if unraisable.exc_type is _OutOfTime:
         return
     previous(unraisable)
+
+
+class _Watchdog:
+    """The one thread of a process that waits for every soft limit's deadline."""
+
+    def __init__(self) -> None:
+        self.requests: queue.SimpleQueue[_Limit] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="derive-soft-limits", daemon=True)
+        self.thread.start()
+
+    def watch(self, limit: _Limit) -> None:
+        self.requests.put(limit)
+
+    def _run(self) -> None:
+        pending: list[tuple[float, int, _Limit]] = []  # a heap by deadline
+        order = itertools.count()
+        while True:
+            wait = max(0.0, pending[0][0] - time.monotonic()) if pending else None
+            try:
+                limit = self.requests.get(timeout=wait)
+            except queue.Empty:
+                pass
+            else:
+                heapq.heappush(pending, (limit.deadline, next(order), limit))
+            now = time.monotonic()
+            while pending and pending[0][0] <= now:
+                _, _, limit = heapq.heappop(pending)
+                if limit.fire():
+                    heapq.heappush(pending, (now + REFIRE_SECONDS, next(order), limit))
+
+
+_the_watchdog: _Watchdog | None = None
+_innermost = threading.local()  # .limit: the innermost running limit of this thread
+
+
+def _watchdog() -> _Watchdog:
+    global _the_watchdog
+    if _the_watchdog is None:
+        _the_watchdog = _Watchdog()
+    return _the_watchdog
+
+
+def _forget_the_watchdog() -> None:
+    global _the_watchdog
+    _the_watchdog = None  # a forked child has no threads: it starts its own watchdog
+
+
+os.register_at_fork(after_in_child=_forget_the_watchdog)
