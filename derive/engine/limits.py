@@ -195,8 +195,11 @@ def _watchdog() -> _Watchdog:
 
 
 def _forget_the_watchdog() -> None:
+    # a forked child has no threads but the forking one: it starts its own
+    # watchdog, and no limit of the parent's is running in it
     global _the_watchdog
-    _the_watchdog = None  # a forked child has no threads: it starts its own watchdog
+    _the_watchdog = None
+    _innermost.limit = None
 
 
 os.register_at_fork(after_in_child=_forget_the_watchdog)
