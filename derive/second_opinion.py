@@ -90,9 +90,12 @@ def _canonical(name: str) -> str:
 
 
 def _value(expr: sp.Expr, point: dict) -> complex | None:
+    # At floats, not the exact rationals: (137/100)^99999999999 would be computed
+    # exactly, with ten billion digits, before evalf ever saw it.
+    floats = {s: sp.Float(v, 40) for s, v in point.items()}
     try:
-        value = complex(expr.xreplace(point).evalf(30))
-    except (TypeError, ValueError, ZeroDivisionError):
+        value = complex(expr.xreplace(floats).evalf(30))
+    except (TypeError, ValueError, ArithmeticError):
         return None
     if value != value or abs(value) == float("inf"):
         return None

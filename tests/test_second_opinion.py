@@ -3,6 +3,8 @@ note where they do not, and nothing compared where it is known to differ."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from derive.api import check_text
@@ -40,3 +42,18 @@ def test_a_disagreement_becomes_a_chain_note_without_changing_the_verdict() -> N
     chain = result.chains[0]
     assert chain.steps[0].verdict == "proved"
     assert any("second opinion" in note and "x**23" in note for note in chain.notes)
+
+
+def test_a_slow_second_reading_never_costs_the_chain_its_reading() -> None:
+    # x^{99999999999} at an exact rational point has ten billion digits: the
+    # comparison must not compute it, and the reading of the chain must finish
+    from derive.context import ContextSpec
+    from derive.steps import read_chain
+    from derive.worker import run_one
+
+    started = time.monotonic()
+    result = run_one(read_chain, ContextSpec(), [], ["x^{99999999999}", "x"], False, False,
+                     timeout=10)
+    assert result.ok, result.error
+    assert all(item.ok for item in result.value.items)
+    assert time.monotonic() - started < 10
