@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from derive.context import ContextSpec
-from derive.engine.limits import limited
 from derive.latex import LatexError
 from derive.resolve import (
     Environment,
@@ -92,6 +91,8 @@ def read_chain(
 
     `skip_first`: the first item is a definition head, read by its own rule.
     """
+    from derive.engine.limits import limited  # imported in the worker, after the fork
+
     try:
         env = environment(spec, definitions)
     except LatexError as exc:
