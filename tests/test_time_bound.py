@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from derive.api import check_text
 from derive.check import Options
 
@@ -141,6 +143,8 @@ print("stopped")
 
 STRESS = """
 import time
+
+import pytest
 from derive.engine.limits import limited
 
 def spin(seconds):
@@ -171,3 +175,41 @@ def test_many_limits_firing_inside_each_other_neither_hang_nor_leak() -> None:
     # an outer call needs 100+ ms against its 10 ms limit: it must be stopped, not
     # run to the end because inner limits kept taking its exception
     assert int(finished) <= 3, f"{finished} of 150 outer calls ran past their limit"
+
+
+def test_a_limit_cut_short_while_starting_never_fires_later(monkeypatch) -> None:
+    # an asynchronous exception right after the limit was put on the watchdog's
+    # queue: the limit must be stopped anyway, or it fires into later code
+    from derive.engine import limits
+
+    dog = limits._watchdog()
+    real_watch = dog.watch
+
+    def registered_then_interrupted(limit) -> None:
+        real_watch(limit)
+        raise limits._OutOfTime  # as if delivered by an enclosing limit just now
+
+    monkeypatch.setattr(dog, "watch", registered_then_interrupted)
+    with pytest.raises(limits._OutOfTime):  # not this limit's: passed on
+        limits.limited(lambda: "finished", 0.01)
+    monkeypatch.undo()
+    _spin(0.3)  # a limit left running would raise here, outside any limited()
+
+
+def test_a_stop_cut_short_is_retried(monkeypatch) -> None:
+    from derive.engine import limits
+
+    real_stop = limits._Limit.stop
+    cut = []
+
+    def cut_short_once(self) -> None:
+        if not cut:
+            cut.append(True)
+            raise limits._OutOfTime  # delivered at the first line of stop()
+        real_stop(self)
+
+    monkeypatch.setattr(limits._Limit, "stop", cut_short_once)
+    assert limits.limited(lambda: _spin(0.2), 0.01) is None
+    monkeypatch.undo()
+    assert cut == [True]
+    _spin(0.3)  # the limit fired; left running, it would fire again here

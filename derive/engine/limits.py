@@ -54,8 +54,19 @@ def limited(fn: Callable[[], Any], seconds: float) -> Any:
         return None
     limit = _Limit(seconds)
     try:
-        with limit:
+        try:
+            limit.start()
             return fn()
+        finally:
+            # An asynchronous exception can cut stop() short, even at its first
+            # line; a limit left running would go on firing into later code.  So
+            # stop() is idempotent and retried until it has run to the end.
+            while True:
+                try:
+                    limit.stop()
+                    break
+                except _OutOfTime:
+                    pass
     except _OutOfTime:
         if not limit.fired or limit.enclosing_fired():
             raise  # (also) an enclosing limited() call's limit: let it reach that call
@@ -74,31 +85,44 @@ _clear_async_exc = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void
 
 
 class _Limit:
-    """One soft limit on the calling thread, as a context manager.
+    """One soft limit on the calling thread, started and stopped by ``limited``.
 
     The calling thread only stores attributes and puts the limit on the
     watchdog's queue; ``firing`` is a handshake with the watchdog (instead of a
-    lock) so that no exception is raised after ``__exit__`` has cleared it."""
+    lock) so that no exception is raised after ``stop`` has cleared it."""
 
     def __init__(self, seconds: float):
         self.deadline = time.monotonic() + seconds
         self.thread = threading.current_thread()
         self.thread_id = threading.get_ident()
-        self.running = False  # the limited call is between __enter__ and __exit__
+        self.running = False  # started and not yet stopped: only then does it fire
         self.done = False
         self.firing = False  # the watchdog is between its check and its raise
         self.fired = False
         self.fires = 0
         self.outer: _Limit | None = None  # the limit of the limited() call around this one
+        self.previous_hook: Callable[[Any], None] | None = None
 
-    def __enter__(self) -> _Limit:
+    def start(self) -> None:
         self.previous_hook = sys.unraisablehook
         sys.unraisablehook = functools.partial(_quiet_when_swallowed, self.previous_hook)
         self.outer = getattr(_innermost, "limit", None)
         _innermost.limit = self
         self.running = True
         _watchdog().watch(self)
-        return self
+
+    def stop(self) -> None:
+        """Idempotent, and safe on a limit whose start() was cut short."""
+        self.done = True  # from here on the watchdog leaves this limit alone
+        while self.firing:
+            time.sleep(0)
+        if self.fired:  # fired but maybe not delivered yet: withdraw it
+            _clear_async_exc(self.thread_id, None)
+        if getattr(_innermost, "limit", None) is self:
+            _innermost.limit = self.outer
+        if self.previous_hook is not None:
+            sys.unraisablehook = self.previous_hook
+            self.previous_hook = None
 
     def enclosing_fired(self) -> bool:
         """Has a limit around this one fired?  Then the exception this limit caught
@@ -109,20 +133,6 @@ class _Limit:
                 return True
             outer = outer.outer
         return False
-
-    def __exit__(self, *exc: object) -> None:
-        self.done = True  # from here on the watchdog leaves this limit alone
-        while True:
-            try:
-                while self.firing:
-                    time.sleep(0)
-                if self.fired:  # fired but maybe not delivered yet: withdraw it
-                    _clear_async_exc(self.thread_id, None)
-                break
-            except _OutOfTime:  # ours, delivered while we waited for the watchdog
-                continue
-        _innermost.limit = self.outer
-        sys.unraisablehook = self.previous_hook
 
     def fire(self) -> bool:
         """Raise the limit in its thread (from the watchdog); True to try again later.
