@@ -25,7 +25,7 @@ from ..domain import REAL, Domain, SymbolDomain
 from .evaluate import CONFIRM_DPS, DPS, confirm, differ, finite_pair, to_mp
 from .forms import domain_by_name, or_
 from .limits import Clock, limited
-from .tape import Unsupported, compile_numeric, compile_tape
+from .tape import compile_numeric
 
 PROBE_POINTS = 8
 PROBE_TRIES = 40  # draws allowed to find PROBE_POINTS points where both sides are defined
@@ -442,18 +442,10 @@ def visibly_nonzero(e: sp.Expr, inst: Instance, tries: int = 3) -> bool:
     False means "not shown", never "zero"."""
     if inst.space.unsupported or e.has(AppliedUndef):
         return False
-    try:
-        tape = compile_tape([e], inst.variables)
-    except Unsupported:
-        return False
+    evaluator = Evaluator(e, sp.Integer(0), inst.variables)
     for point in inst.space.points(random.Random(0), tries):
-        try:
-            with mpmath.workdps(DPS):
-                (value,) = tape(*(mp_value(point.values[s]) for s in inst.variables))
-        except (ArithmeticError, ValueError, TypeError):
-            continue
-        pair = finite_pair((value, 0))
-        if pair is None or not differ(*pair):
+        values = evaluator(point)
+        if values is None or not differ(*values):
             continue
         if confirm(e, sp.Integer(0), point.exact()) is not None:
             return True
