@@ -367,6 +367,8 @@ def _chain_result(
                     message=outcome.message,
                     seconds=round(seconds, 4),
                     relation=outcome.relation,
+                    counterexample_latex=outcome.counterexample_latex,
+                    message_parts=outcome.message_parts,
                 ),
             )
         )

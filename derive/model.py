@@ -105,6 +105,11 @@ class StepResult:
     relation: str = "="  # "=", "approx", "implies", "equivalent"
     expected: str | None = None  # pinned verdict, when the document pins one
     expected_culprit: bool | None = None
+    # The evidence in the reader's notation (derive/printing.py): the counterexample as
+    # LaTeX name -> LaTeX value (a chosen function as "K(t)" -> its body), and the message
+    # as ("text", prose) / ("math", LaTeX) pieces.  None where the engine gave none.
+    counterexample_latex: dict[str, str] | None = None
+    message_parts: list[tuple[str, str]] | None = None
 
     @property
     def meets_expectation(self) -> bool:

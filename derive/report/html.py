@@ -17,12 +17,16 @@ from derive.report._common import (
     MEANINGS,
     RELATION_WORDS,
     SYMBOLS,
+    Parts,
+    counterexample_entries,
     definition_text,
-    display_message,
+    display_parts,
     expectation_note,
     failing_phrase,
     line_span,
+    note_parts,
     section_text,
+    values_entries,
 )
 
 # --------------------------------------------------------------------------
@@ -117,8 +121,10 @@ def _prepare(latex: str) -> str:
     return _PRIMES.sub(lambda m: "^{" + r"\prime" * len(m.group(1)) + "}", latex)
 
 
-def math_html(latex: str | None) -> str:
-    """Safe MathML for ``latex``; the escaped LaTeX source in <code> if it cannot be converted."""
+def math_html(latex: str | None, *, inline: bool = False) -> str:
+    """Safe MathML for ``latex``; the escaped LaTeX source in <code> if it cannot be converted.
+
+    Display style (limits under sums) unless ``inline``: a formula inside prose."""
     latex = (latex or "").strip()
     if not latex:
         return ""
@@ -134,9 +140,8 @@ def math_html(latex: str | None) -> str:
                 continue
             if "<math" in markup:
                 # Converted as display math (limits under sums), shown inline in the table.
-                markup = markup.replace(
-                    'display="block"', 'display="inline" displaystyle="true"', 1
-                )
+                style = 'display="inline"' + ("" if inline else ' displaystyle="true"')
+                markup = markup.replace('display="block"', style, 1)
                 return sanitize_mathml(markup)
     return f'<code class="tex">{html.escape(latex)}</code>'
 
@@ -288,24 +293,38 @@ def _verdict_cell(step: StepResult) -> str:
     return "".join(parts)
 
 
-def _mapping_math(mapping: dict[str, str]) -> str:
-    def name(key: str) -> str:
-        return rf"\text{{{key}}}" if key in ("lhs", "rhs") else key
+def _entries_math(entries: list[tuple[str, str]], *, labels: bool = False) -> str:
+    """``name = value`` formulas; ``labels``: the names are words (lhs, premise residual)."""
+    items = []
+    for key, value in entries:
+        name = rf"\text{{{_text_arg(key)}}}" if labels else key
+        items.append(f'<span class="entry">{math_html(f"{name} = {value}")}</span>')
+    return '<span class="sep">, </span>'.join(i for i in items if i)
 
-    items = [math_html(f"{name(str(k))} = {v}") for k, v in mapping.items()]
-    return ", ".join(i for i in items if i)
+
+def _text_arg(text: str) -> str:
+    # plain words inside \text{…}: no braces or backslashes from anywhere
+    return re.sub(r"[{}\\$]", "", text)
+
+
+def parts_html(parts: Parts) -> str:
+    """Prose with formulas: text escaped, every formula as inline MathML."""
+    out = []
+    for kind, value in parts:
+        out.append(math_html(value, inline=True) if kind == "math" else _esc(value))
+    return "".join(out)
 
 
 def _evidence(step: StepResult, path: str = "") -> str:
     rows: list[tuple[str, str]] = []
     # the explanation first; a proved step's "both sides are the same" is a tooltip
-    message = display_message(step, path)
-    if message and step.verdict not in ("proved", "bounded"):
-        rows.append(("message", f'<span class="message">{_esc(message)}</span>'))
+    parts = display_parts(step, path)
+    if parts and step.verdict not in ("proved", "bounded"):
+        rows.append(("message", f'<span class="message">{parts_html(parts)}</span>'))
     if step.counterexample:
-        rows.append(("counterexample", _mapping_math(step.counterexample)))
+        rows.append(("counterexample", _entries_math(counterexample_entries(step))))
     if step.values:
-        rows.append(("values", _mapping_math(step.values)))
+        rows.append(("values", _entries_math(values_entries(step), labels=True)))
     if step.residual:
         rows.append(("residual", math_html(r"\text{lhs} - \text{rhs} = " + step.residual)))
     if step.ratio:
@@ -362,7 +381,11 @@ def _chain_section(chain: ChainResult) -> str:
         meta.append("expectations pinned")
     notes = ""
     if chain.notes:
-        notes = '<ul class="notes">' + "".join(f"<li>{_esc(n)}</li>" for n in chain.notes) + "</ul>"
+        notes = (
+            '<ul class="notes">'
+            + "".join(f"<li>{parts_html(note_parts(n))}</li>" for n in chain.notes)
+            + "</ul>"
+        )
     mark = (
         '<span class="mark ok" aria-label="chain ok">✓</span>'
         if chain.ok

@@ -62,6 +62,14 @@ def _step(step: StepResult) -> dict[str, Any]:
     }
     if step.expected_culprit is not None:
         out["expected_culprit"] = step.expected_culprit
+    out["counterexample_latex"] = (
+        dict(step.counterexample_latex) if step.counterexample_latex is not None else None
+    )
+    out["message_parts"] = (
+        [{kind: value} for kind, value in step.message_parts]
+        if step.message_parts is not None
+        else None
+    )
     return out
 
 

@@ -20,11 +20,15 @@ from pathlib import Path
 
 from derive.model import VERDICTS, ChainResult, FileResult, StepResult
 from derive.report._common import (
+    Parts,
+    counterexample_entries,
     definition_text,
-    display_message,
+    display_parts,
     expectation_note,
     failing_phrase,
+    note_parts,
     section_text,
+    values_entries,
 )
 
 
@@ -327,28 +331,41 @@ def _align(chain: ChainResult) -> str:
     return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
 
-def _mapping(mapping: dict[str, str]) -> str:
+def _entries(entries: list[tuple[str, str]], *, labels: bool = False) -> str:
+    """``name = value`` formulas; ``labels``: the names are words (lhs, premise residual)."""
     items = []
-    for key, value in mapping.items():
-        name = r"\text{" + escape_text(key) + "}" if key in ("lhs", "rhs") else None
-        if name is None:
+    for key, value in entries:
+        if labels:
+            name = r"\text{" + escape_text(key) + "}"
+        else:
             name = clean_math(str(key)) or r"\text{" + _texttt(str(key)) + "}"
         val = clean_math(str(value)) or r"\text{" + _texttt(str(value)) + "}"
-        items.append(f"{name} = {val}")
-    return r"$\displaystyle " + r",\quad ".join(items) + "$"
+        items.append(f"${name} = {val}$")
+    return ", ".join(items)
+
+
+def parts_latex(parts: Parts) -> str:
+    """Prose with formulas: text escaped, each formula in math mode (or as source)."""
+    out = []
+    for kind, value in parts:
+        if kind == "math":
+            out.append("$" + math_or_source(value, display=False) + "$")
+        else:
+            out.append(escape_text(value))
+    return "".join(out)
 
 
 def _evidence(chain: ChainResult) -> str:
     rows: list[str] = []
     for step in chain.steps:
         items: list[tuple[str, str]] = []
-        message = display_message(step, chain.path)
-        if message and step.verdict not in ("proved", "bounded"):
-            items.append(("message", escape_text(message)))
+        parts = display_parts(step, chain.path)
+        if parts and step.verdict not in ("proved", "bounded"):
+            items.append(("message", parts_latex(parts)))
         if step.counterexample:
-            items.append(("counterexample", _mapping(step.counterexample)))
+            items.append(("counterexample", _entries(counterexample_entries(step))))
         if step.values:
-            items.append(("values", _mapping(step.values)))
+            items.append(("values", _entries(values_entries(step), labels=True)))
         if step.residual:
             items.append(
                 ("residual", r"\fit{$\text{lhs}-\text{rhs} = " + math_or_source(step.residual)
@@ -435,14 +452,17 @@ def _chain(chain: ChainResult) -> str:
             + r"}\quad{\small\color{muted}" + escape_text(definition_text(chain))
             + rf" \textperiodcentered{{}} line {int(chain.line)}" + r"\par}",
         ]
-        out += [r"{\small\color{muted}Note: " + escape_text(n) + r"\par}" for n in chain.notes]
+        out += [
+            r"{\small\color{muted}Note: " + parts_latex(note_parts(n)) + r"\par}"
+            for n in chain.notes
+        ]
         return "\n".join(out) + "\n"
     out = [
         f"\\section*{{{mark}\\ {escape_text(chain.name or chain.id)}}}",
         r"{\small\color{muted}" + r" \textperiodcentered{} ".join(meta) + r"\par}",
     ]
     for note in chain.notes:
-        out.append(r"{\small\color{muted}Note: " + escape_text(note) + r"\par}")
+        out.append(r"{\small\color{muted}Note: " + parts_latex(note_parts(note)) + r"\par}")
     if chain.steps:
         out.append(_align(chain))
         out.append(_evidence(chain))
