@@ -123,6 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="comma-separated: html, tex, pdf (default: all three)",
     )
+    report.add_argument(
+        "--view",
+        choices=("note", "chains"),
+        default="note",
+        help="note: the whole document with a verdict beside every checked line (default); "
+        "chains: only the derivation chains, one table each",
+    )
     return parser
 
 
@@ -170,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         run_result = check_paths(paths, options)
 
     if args.command == "report":
-        _write_reports(run_result, Path(args.output), formats)
+        _write_reports(run_result, Path(args.output), formats, args.view)
         from derive.report.text import render_summary
 
         print(render_summary(run_result))
@@ -218,12 +225,14 @@ def _print_text(run_result: RunResult, *, quiet: bool, verbose: bool) -> None:
     sys.stdout.write(render_text(run_result, verbose=verbose, color=_use_color()))
 
 
-def _write_reports(run_result: RunResult, out_dir: Path, formats: set[str]) -> None:
+def _write_reports(
+    run_result: RunResult, out_dir: Path, formats: set[str], view: str = "note"
+) -> None:
     """Write the reports; every problem is one line and exit 2, never a traceback."""
     from derive.report import LatexError, ReportError, write_reports
 
     try:
-        written = write_reports(run_result, out_dir, formats)
+        written = write_reports(run_result, out_dir, formats, view=view)
     except LatexError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "pdflatex failed"
         raise UsageError(

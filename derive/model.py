@@ -144,6 +144,8 @@ class FileResult:
     path: str
     problems: list[Problem] = field(default_factory=list)
     chains: list[ChainResult] = field(default_factory=list)
+    # the document's text as read (normalised line endings), for the annotated reports
+    source: str = field(default="", repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
