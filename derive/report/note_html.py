@@ -41,6 +41,7 @@ from derive.report.outline import (
     Styled,
     Table,
     Text,
+    hoist_displays,
     walk_displays,
 )
 from derive.report.outline_md import read_markdown
@@ -256,8 +257,8 @@ class _Writer:
         """A paragraph; display math inside it (``text $$…$$ text``) becomes a block."""
         out: list[str] = []
         run: list[Inline] = []
-        for child in children:
-            if isinstance(child, Display):
+        for child in hoist_displays(children):
+            if isinstance(child, Display) and not self.as_inline(child):
                 out.append(self._run(run))
                 run = []
                 out.append(self.display(child))
@@ -265,6 +266,10 @@ class _Writer:
                 run.append(child)
         out.append(self._run(run))
         return "".join(out)
+
+    def as_inline(self, block: Display) -> bool:
+        """``$$…$$`` inside a sentence, with nothing checked in it: inline math."""
+        return block.inline and id(block) not in self.placement.checked
 
     def _run(self, run: list[Inline]) -> str:
         while run and isinstance(run[0], Break):
@@ -302,7 +307,10 @@ class _Writer:
             elif isinstance(child, RawHtml):
                 out.append(f'<code class="raw" title="HTML in the note">{esc(child.html)}</code>')
             elif isinstance(child, Display):
-                out.append(self.display(child))
+                if id(child) in self.placement.checked:
+                    out.append(self.display(child))
+                else:
+                    out.append(math_html(child.latex, inline=True))
         return "".join(out)
 
     def image(self, image: Image) -> str:

@@ -47,6 +47,7 @@ from derive.report.outline import (
     Styled,
     Table,
     Text,
+    hoist_displays,
     walk_displays,
 )
 from derive.report.placement import Placement, RowMarks, place
@@ -140,8 +141,10 @@ class _Writer:
     def paragraph(self, children: list[Inline]) -> str:
         out: list[str] = []
         run: list[Inline] = []
-        for child in children:
-            if isinstance(child, Display):
+        for child in hoist_displays(children):
+            if isinstance(child, Display) and not (
+                child.inline and id(child) not in self.placement.checked
+            ):
                 out.append(self._run(run))
                 run = []
                 out.append(self.display(child))
@@ -214,8 +217,14 @@ class _Writer:
                     out.append("" if is_cjk(previous[-1:] or " ") and is_cjk(nxt or " ") else " ")
             elif isinstance(child, RawHtml):
                 out.append(r"{\color{muted}" + tex.texttt(child.html) + "}")
-            elif isinstance(child, Display):
-                out.append(self.display(child))
+            elif isinstance(child, Display):  # math inside a sentence, a heading, a cell
+                out.append("$" + tex.math(child.latex, display=False) + "$")
+                marks = [self.placement.marks(row) for row in child.rows]
+                out.extend(
+                    r" {\footnotesize " + verdict_macro(step.verdict, tex) + "}"
+                    for m in marks
+                    for _, step in m.steps
+                )
             previous = child.text if isinstance(child, Text) else ""
         return "".join(out)
 

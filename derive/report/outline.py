@@ -89,6 +89,9 @@ class Display:
     end_line: int  # line of the closing delimiter
     rows: list[Row] = field(default_factory=list)
     environment: str = ""  # the outer environment, when there is one
+    # ``$$…$$`` in the middle of a line of prose (kramdown writes inline math so):
+    # shown inline unless a step was checked in it
+    inline: bool = False
 
 
 Inline = Text | Code | Math | Styled | Link | Image | Break | RawHtml | Display
@@ -172,6 +175,37 @@ class Outline:
     kind: str  # "md" or "tex"
 
 
+def hoist_displays(children: list[Inline]) -> list[Inline]:
+    """Display math nested in bold, italics or a link, lifted to the paragraph's level
+    (the styled run is split around it): a display block cannot sit inside a word's style."""
+    out: list[Inline] = []
+    for child in children:
+        if isinstance(child, (Styled, Link)) and any(
+            isinstance(c, Display) or isinstance(c, (Styled, Link)) for c in child.children
+        ):
+            inner = hoist_displays(child.children)
+            run: list[Inline] = []
+            for piece in inner:
+                if isinstance(piece, Display):
+                    if run:
+                        out.append(_like(child, run))
+                        run = []
+                    out.append(piece)
+                else:
+                    run.append(piece)
+            if run:
+                out.append(_like(child, run))
+        else:
+            out.append(child)
+    return out
+
+
+def _like(node: Styled | Link, children: list[Inline]) -> Styled | Link:
+    if isinstance(node, Styled):
+        return Styled(node.style, children)
+    return Link(node.href, children)
+
+
 def walk_displays(blocks: list[Block]) -> list[Display]:
     """Every display block, in document order, wherever it sits (a list, a paragraph)."""
     found: list[Display] = []
@@ -212,14 +246,14 @@ def walk_displays(blocks: list[Block]) -> list[Display]:
 # Environments whose rows are the rows of the display (the outer wrapper).
 ROW_ENVIRONMENTS = frozenset(
     """aligned aligned* align align* alignat alignat* alignedat gather gather* gathered
-    split multline multline* equation equation* eqnarray eqnarray* flalign flalign*
-    array""".split()
+    split multline multline* equation equation* eqnarray eqnarray* flalign flalign*""".split()
 )
 _COMMAND = re.compile(r"\\(?:[A-Za-z@]+\*?|.)")
 _BEGIN = re.compile(r"\s*\\begin\s*\{([^{}]*)\}")
 _DROP = re.compile(r"\\(?:label\s*\{[^{}]*\}|nonumber(?![A-Za-z])|notag(?![A-Za-z]))")
 _TAG = re.compile(r"\\tag\*?\s*\{([^{}]*)\}")
 _ROW_SPACING = re.compile(r"\s*\[[^\]]*\]")
+_RULES = re.compile(r"^(?:\s*\\(?:hline|midrule|toprule|bottomrule)(?![A-Za-z]))+")
 
 
 def _unwrap(latex: str) -> tuple[str, int, str]:
@@ -327,7 +361,7 @@ def split_rows(latex: str, first_line: int) -> tuple[list[Row], str]:
         line = first_line + latex[: offset + start + lead].count("\n")
         tag_match = _TAG.search(raw)
         tag = tag_match.group(1).strip() if tag_match else ""
-        shown = _DROP.sub("", _TAG.sub("", raw)).strip()
+        shown = _RULES.sub("", _DROP.sub("", _TAG.sub("", raw))).strip()
         cells = [shown[a:b].strip() for a, b in _top_level(shown, "&")]
         rows.append(Row(raw.strip(), line, cells, tag))
     return rows, environment

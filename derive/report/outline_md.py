@@ -287,8 +287,10 @@ def _inlines(token: Token, first_line: int) -> list[Inline]:
         elif kind in ("math_inline", "math_inline_paren"):
             here.append(Math(child.content))
         elif kind in ("math_inline_double", "math_display_bracket"):
-            here.append(display(child.content.strip(), line, line + child.content.count("\n"),
-                                line + _leading_newlines(child.content)))
+            block = display(child.content.strip(), line, line + child.content.count("\n"),
+                            line + _leading_newlines(child.content))
+            block.inline = span is not None and _amid_prose(source, span)
+            here.append(block)
         elif kind == "html_inline":
             if not child.content.startswith("<!--"):
                 here.append(RawHtml(child.content))
@@ -311,6 +313,15 @@ def _inlines(token: Token, first_line: int) -> list[Inline]:
         else:
             here.append(Text(child.content))
     return stack[0]
+
+
+def _amid_prose(source: str, span: tuple[int, int]) -> bool:
+    """Text before or after the math on its own lines: the math sits inside a sentence."""
+    start, end = span
+    before = source[source.rfind("\n", 0, start) + 1 : start]
+    after_end = source.find("\n", end)
+    after = source[end : len(source) if after_end < 0 else after_end]
+    return bool(before.strip() or after.strip(" \t.,;:"))
 
 
 def _leading_newlines(content: str) -> int:

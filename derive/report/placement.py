@@ -36,7 +36,8 @@ class Placement:
         return self.rows.get(id(row), RowMarks())
 
     def unchecked(self, displays: list[Display]) -> list[Display]:
-        return [d for d in displays if id(d) not in self.checked]
+        """Display blocks in which nothing was checked (math inside a sentence is not one)."""
+        return [d for d in displays if id(d) not in self.checked and not d.inline]
 
 
 def place(outline: Outline, file: FileResult) -> Placement:

@@ -21,6 +21,10 @@ _GREEK_CYRILLIC = "\u0370-\u03ff\u1f00-\u1fff\u0400-\u052f\u1c80-\u1c8f\u2de0-\u
 
 CJK_RUN = re.compile(f"[{_CJK}]+")
 SCRIPT_RUN = re.compile(f"[{_GREEK_CYRILLIC}]+(?:[ \u0300-\u036f]+[{_GREEK_CYRILLIC}]+)*")
+# What Latin Modern sets: Latin with its extensions, general punctuation, a few symbols.
+_LATIN_MODERN = "\t\n\x20-\x7e\xa0-\u024f\u02b0-\u02ff\u1e00-\u1eff\u2000-\u206f\u20ac\u2122"
+# Everything else but CJK (math symbols in prose, IPA, Armenian, …): the script font.
+OTHER_RUN = re.compile(f"[^{_LATIN_MODERN}{_CJK}{_GREEK_CYRILLIC}]+")
 _LATIN1 = re.compile(r"[\t\n\x20-\x7e\xa0-\xff]")
 
 

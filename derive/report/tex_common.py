@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from derive.model import VERDICTS
 from derive.report._common import Parts
-from derive.report.scripts import SCRIPT_RUN
+from derive.report.scripts import OTHER_RUN, SCRIPT_RUN
 
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -110,8 +110,8 @@ class Tex:
             for run in _NON_LATIN1_RUN.findall(escaped):
                 self.lost.update(dict.fromkeys(run))
             return _NON_LATIN1_RUN.sub("?", escaped)
-        # Greek and Cyrillic are not in Latin Modern: their own font (CJK is xeCJK's)
-        return SCRIPT_RUN.sub(lambda m: r"\textscript{" + m.group(0) + "}", escaped)
+        # Greek, Cyrillic and symbols are not in Latin Modern: DejaVu (CJK is xeCJK's)
+        return _in_script_font(escaped)
 
     def texttt(self, text: str) -> str:
         """Source as typewriter text that may break after operators and backslashes."""
@@ -136,8 +136,7 @@ class Tex:
             return None
         text = re.sub(r"\\(label|tag\*?)\{[^{}]*\}", "", text)
         text = re.sub(r"\\(nonumber|notag)(?![a-zA-Z])", "", text)
-        text = re.sub(r"(?<!\\)\\\\(\[[^\]]*\])?", " ", text)  # line breaks
-        text = re.sub(r"(?<!\\)&", " ", text)  # alignment points
+        text = _outside_environments(text)  # line breaks and alignment points of the row
         text = re.sub(r"(?<!\\)%", r"\\%", text)
         text = re.sub(r"(?<!\\)#", r"\\#", text)
         text = re.sub(r"(?<!\\)\$", " ", text)
@@ -179,7 +178,7 @@ class Tex:
     def _text_segment(self, text: str) -> str:
         if not self.unicode:
             return text
-        return SCRIPT_RUN.sub(lambda m: r"\textscript{" + m.group(0) + "}", text)
+        return _in_script_font(text)
 
     def math(self, latex: str | None, *, display: bool = True) -> str:
         """Math-mode material (without the surrounding ``$``) for ``latex``."""
@@ -206,6 +205,40 @@ class Tex:
             val = self.clean_math(str(value)) or r"\text{" + self.texttt(str(value)) + "}"
             items.append(f"${name} = {val}$")
         return ", ".join(items)
+
+
+_STRUCTURE = re.compile(
+    r"\\(begin|end)\s*\{[^{}]*\}|\\\\(?:\[[^\]]*\])?|(?<!\\)&"
+    r"|\\(?:hline|midrule)(?![A-Za-z])|\\."
+)
+_ROW_STRUCTURE = ("hline", "midrule")
+
+
+def _outside_environments(text: str) -> str:
+    """Drop ``\\\\``, ``&`` and rules of the display row itself; those of a matrix,
+    ``cases`` or ``array`` inside it stay."""
+    out: list[str] = []
+    depth = 0
+    last = 0
+    for match in _STRUCTURE.finditer(text):
+        token = match.group(0)
+        if match.group(1) == "begin":
+            depth += 1
+            continue
+        if match.group(1) == "end":
+            depth = max(0, depth - 1)
+            continue
+        row_mark = token == "&" or token.startswith("\\\\") or token[1:] in _ROW_STRUCTURE
+        if depth == 0 and row_mark:
+            out.append(text[last : match.start()] + " ")
+            last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _in_script_font(text: str) -> str:
+    text = SCRIPT_RUN.sub(lambda m: r"\textscript{" + m.group(0) + "}", text)
+    return OTHER_RUN.sub(lambda m: r"\textscript{" + m.group(0) + "}", text)
 
 
 def balanced(latex: str) -> bool:
@@ -332,7 +365,7 @@ def preamble(tex: Tex) -> str:
     guards = "".join(
         rf"\providecommand{{\{name}}}{{\mathop{{\mathrm{{{name}}}}}\nolimits}}" + "\n"
         for name in sorted(tex.commands)
-        if len(name) > 1 and name not in _NEVER_PROVIDED
+        if name not in _NEVER_PROVIDED
     )
     return head + _SHARED + "% stand-ins for the document's own macros\n" + guards
 
