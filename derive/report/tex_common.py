@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from derive.model import VERDICTS
 from derive.report._common import Parts
-from derive.report.scripts import OTHER_RUN, SCRIPT_RUN
+from derive.report.scripts import CJK_RUN, OTHER_RUN, SCRIPT_RUN
 
 _TEXT_ESCAPES = {
     "\\": r"\textbackslash{}",
@@ -95,6 +95,7 @@ class Tex:
     safe: bool = False
     lost: dict[str, None] = field(default_factory=dict)  # characters shown as "?"
     commands: set[str] = field(default_factory=set)  # command names the math uses
+    cjk: bool = False  # the text has Chinese, Japanese or Korean: load xeCJK (0.7 s a run)
 
     # -- text -------------------------------------------------------------------
 
@@ -106,6 +107,7 @@ class Tex:
         return self._scripts(out)
 
     def _scripts(self, escaped: str) -> str:
+        self.cjk = self.cjk or bool(CJK_RUN.search(escaped))
         if not self.unicode:
             for run in _NON_LATIN1_RUN.findall(escaped):
                 self.lost.update(dict.fromkeys(run))
@@ -176,6 +178,7 @@ class Tex:
         )
 
     def _text_segment(self, text: str) -> str:
+        self.cjk = self.cjk or bool(CJK_RUN.search(text))
         if not self.unicode:
             return text
         return _in_script_font(text)
@@ -273,12 +276,15 @@ _UNICODE_HEAD = r"""% !TEX program = xelatex
 \documentclass[10pt,a4paper]{article}
 \usepackage{amsmath,amssymb}
 \usepackage{fontspec}
-\usepackage[CJKspace=true]{xeCJK}
+\newfontfamily\scriptfamily{DejaVu Serif}[Scale=MatchLowercase]
+\newcommand{\textscript}[1]{{\scriptfamily #1}}
+"""
+# Chinese, Japanese and Korean: xeCJK with Noto CJK (loaded only when the note has them);
+# CJKspace keeps the spaces between Korean words.
+_CJK_HEAD = r"""\usepackage[CJKspace=true]{xeCJK}
 \setCJKmainfont{Noto Serif CJK SC}
 \setCJKsansfont{Noto Sans CJK SC}
 \setCJKmonofont{Noto Sans Mono CJK SC}
-\newfontfamily\scriptfamily{DejaVu Serif}[Scale=MatchLowercase]
-\newcommand{\textscript}[1]{{\scriptfamily #1}}
 """
 _PDFLATEX_HEAD = r"""% !TEX program = pdflatex
 \documentclass[10pt,a4paper]{article}
@@ -361,7 +367,7 @@ _SHARED = r"""\usepackage[margin=2cm,includefoot]{geometry}
 def preamble(tex: Tex) -> str:
     """The preamble for ``tex``'s engine, with a stand-in for every command the
     document's math uses that LaTeX may not know (its own macros): shown as its name."""
-    head = _UNICODE_HEAD if tex.unicode else _PDFLATEX_HEAD
+    head = _UNICODE_HEAD + (_CJK_HEAD if tex.cjk else "") if tex.unicode else _PDFLATEX_HEAD
     guards = "".join(
         rf"\providecommand{{\{name}}}{{\mathop{{\mathrm{{{name}}}}}\nolimits}}" + "\n"
         for name in sorted(tex.commands)
