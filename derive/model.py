@@ -146,6 +146,7 @@ class FileResult:
     chains: list[ChainResult] = field(default_factory=list)
     # the document's text as read (normalised line endings), for the annotated reports
     source: str = field(default="", repr=False, compare=False)
+    cached: bool = False  # served from .derive-cache/ (derive/cache.py), not checked this run
 
     @property
     def ok(self) -> bool:

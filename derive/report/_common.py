@@ -95,7 +95,9 @@ def summary_line(run: RunResult) -> str:
         extras.append(f"{problems} file problem{'s' if problems != 1 else ''}")
     if extras:
         line += "; " + ", ".join(extras)
-    return f"{line} in {format_seconds(s.seconds)}"
+    cached = sum(1 for f in run.files if f.cached)
+    tail = f" ({cached} of {len(run.files)} files from the cache)" if cached else ""
+    return f"{line} in {format_seconds(s.seconds)}{tail}"
 
 
 def format_seconds(seconds: float) -> str:

@@ -87,11 +87,14 @@ def _chain(chain: ChainResult) -> dict[str, Any]:
 
 
 def _file(file_result: FileResult) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "path": file_result.path,
         "errors": [_problem(p) for p in file_result.problems],
         "chains": [_chain(c) for c in file_result.chains],
     }
+    if file_result.cached:
+        out["cached"] = True  # extra: served from .derive-cache/
+    return out
 
 
 def _summary(summary: Summary) -> dict[str, Any]:

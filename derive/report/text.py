@@ -396,6 +396,8 @@ def render_file(file_result: FileResult, console: Console, verbose: bool) -> Non
     title = Text(file_result.path, style="bold underline")
     if not file_result.ok:
         title.append("  ✗", style="bold red")
+    if file_result.cached:
+        title.append("  (unchanged: from the cache)", style="dim")
     console.print(title, overflow="fold")
     common = _common_section(file_result.chains)
     if common:
