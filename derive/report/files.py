@@ -98,6 +98,8 @@ def write_pdf(
     try:
         build = build_pdf(render_tex(file_result, title, view, tex), target, engine=engine)
     except LatexError as first:
+        if first.timed_out:  # the same document as source would take as long
+            raise
         tex = Tex(unicode=unicode, safe=True)
         build = build_pdf(render_tex(file_result, title, view, tex), target, engine=engine)
         reason = str(first).strip().splitlines()

@@ -27,6 +27,10 @@ COMPILE_SECONDS = 120.0
 class LatexError(RuntimeError):
     """LaTeX failed; the message ends with the tail of its log."""
 
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
 
 @dataclass
 class PdfBuild:
@@ -101,7 +105,9 @@ def build_pdf(
                     check=False,
                 )
             except subprocess.TimeoutExpired as exc:
-                raise LatexError(f"{Path(engine).name} timed out after {timeout:g} s") from exc
+                raise LatexError(
+                    f"{Path(engine).name} timed out after {timeout:g} s", timed_out=True
+                ) from exc
             log_file = work / "report.log"
             log = (
                 log_file.read_text(encoding="utf-8", errors="replace")

@@ -62,6 +62,11 @@ _TEXT_UNICODE = {
     "\u00a0": "~",
 }
 _NON_LATIN1_RUN = re.compile(r"[^\t\n\x20-\x7e\xa0-\xff]+")
+# Longer than this, a formula is shown as source, and source or prose is cut: a 1 MB
+# line must not exhaust TeX's memory (the HTML report shows all of it).
+MAX_MATH = 20_000
+MAX_TEXT = 50_000
+MAX_SOURCE = 5_000
 
 UNICODE_MATH = {
     "α": r"\alpha ", "β": r"\beta ", "γ": r"\gamma ", "δ": r"\delta ", "ε": r"\varepsilon ",
@@ -101,7 +106,7 @@ class Tex:
 
     def text(self, text: object) -> str:
         """Escape text for LaTeX text mode (untrusted input)."""
-        raw = str(text).replace("\r", "")
+        raw = _cut(str(text).replace("\r", ""), MAX_TEXT)
         out = "".join(_TEXT_ESCAPES.get(ch) or _TEXT_UNICODE.get(ch) or ch for ch in raw)
         out = out.replace("\n", " ").replace("\t", " ")
         return self._scripts(out)
@@ -117,7 +122,7 @@ class Tex:
 
     def texttt(self, text: str) -> str:
         """Source as typewriter text that may break after operators and backslashes."""
-        escaped = self.text(text)
+        escaped = self.text(_cut(text, MAX_SOURCE))
         escaped = escaped.replace(r"\textbackslash{}", r"\allowbreak{}\textbackslash{}")
         return r"\texttt{" + re.sub(r"([,+=(])", r"\1\\allowbreak{}", escaped) + "}"
 
@@ -130,7 +135,7 @@ class Tex:
 
     def clean_math(self, latex: str) -> str | None:
         """The author's LaTeX made safe to drop into math mode, or None when it is not."""
-        if self.safe:
+        if self.safe or len(latex or "") > MAX_MATH:
             return None
         text = (latex or "").replace("\r", " ").replace("\n", " ").strip()
         text = self._math_scripts(text)
@@ -237,6 +242,12 @@ def _outside_environments(text: str) -> str:
             last = match.end()
     out.append(text[last:])
     return "".join(out)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" … ({len(text) - limit} more characters, shown in the HTML report)"
 
 
 def _in_script_font(text: str) -> str:
