@@ -290,3 +290,32 @@ def test_write_reports_chains_view_keeps_todays_layout(tmp_path, note: FileResul
     assert 'class="steps"' in chains and '<article class="note">' not in chains
     (note_path,) = write_reports(run, tmp_path / "n", {"html"})
     assert '<article class="note">' in Path(note_path).read_text(encoding="utf-8")
+
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "cross_entropy_note.md"
+
+
+def test_the_seed_notes_pdf_report_shows_its_chinese_headings(tmp_path):
+    import os
+
+    if not SEED.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail("../shared/seeds/cross_entropy_note.md is missing in CI")
+        pytest.skip("../shared/seeds is not here")
+    require_tool("xelatex")
+    pdftotext = require_tool("pdftotext")
+    from derive.check import Options, check_paths
+
+    root = Path(__file__).resolve().parents[1]
+    context = root / "derivations" / "cross_entropy_note.derive.yaml"
+    run = check_paths([SEED], Options(context_file=str(context), jobs=2))
+    html, pdf = write_reports(run, tmp_path, {"html", "pdf"})
+    shown = subprocess.run(
+        [pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    for heading in ("交叉熵损失函数", "交叉熵的几种表达形式", "对数似然函数与交叉熵的关系",
+                    "多分类交叉熵函数的梯度更新"):
+        assert heading in shown, heading
+    assert "?" * 3 not in shown  # nothing replaced by question marks
+    page = html.read_text(encoding="utf-8")
+    assert 'id="交叉熵损失函数"' in page and "culprit: line 137" in page
