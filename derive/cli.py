@@ -312,7 +312,13 @@ def _write_reports(
     from derive.report import LatexError, ReportError, write_reports
 
     try:
-        written = write_reports(run_result, out_dir, formats, view=view)
+        written = write_reports(
+            run_result,
+            out_dir,
+            formats,
+            view=view,
+            warn=lambda message: print(f"derive: warning: {message}", file=sys.stderr),
+        )
     except LatexError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "pdflatex failed"
         raise UsageError(

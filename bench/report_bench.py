@@ -1,0 +1,174 @@
+"""reports: time and peak memory of `derive report` (HTML and PDF), and of a cached second run.
+
+    python bench/run.py --only reports --out bench/REPORTS.md
+
+For derivations/ and for the largest document of ../shared/corpus/docs, each in a
+fresh interpreter: `derive check` (the baseline), `derive report --format html`,
+`derive report --format pdf`, and `derive report --format html` twice on a fresh
+cache (the second run serves every document from .derive-cache/).  Ratios are
+against the baseline of the same run.  Peak memory is the largest resident set of
+the command or any process it waited for (workers, xelatex).  Then the renderers
+alone on a generated result of 10,000 steps (no checking): the annotated note's
+HTML and LaTeX, the chains view, and (full run) its PDF.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from bench.common import PYTHON, ROOT, Section, fmt_s
+
+NAME = "reports"
+CORPUS = ROOT.parent / "shared" / "corpus" / "docs"
+CHILD = """
+import resource, sys
+from derive.cli import main
+code = main(sys.argv[1:])
+kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(f"@@peak-kb {kb}", file=sys.stderr)
+raise SystemExit(code)
+"""
+
+
+def _measure(args: list[str], cwd: Path, no_cache: bool = True) -> tuple[float, float, int]:
+    """(seconds, peak MB, exit status) of `derive ARGS` in a fresh interpreter."""
+    import os
+    import subprocess
+
+    env = dict(os.environ)
+    env.pop("DERIVE_NO_CACHE", None)
+    if no_cache:
+        env["DERIVE_NO_CACHE"] = "1"
+    start = time.perf_counter()
+    proc = subprocess.run([PYTHON, "-c", CHILD, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=1800)
+    seconds = time.perf_counter() - start
+    peak = next((int(line.split()[1]) for line in proc.stderr.splitlines()
+                 if line.startswith("@@peak-kb")), 0)
+    return seconds, peak / 1024, proc.returncode
+
+
+def _largest_corpus_document() -> Path | None:
+    if not CORPUS.is_dir():
+        return None
+    return max(CORPUS.iterdir(), key=lambda p: p.stat().st_size)
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "–"
+
+
+def _targets() -> list[tuple[str, list[str]]]:
+    targets = [("derivations/", [str(ROOT / "derivations")])]
+    largest = _largest_corpus_document()
+    if largest is not None:
+        targets.append((f"{largest.name} ({largest.stat().st_size // 1024} KB)", [str(largest)]))
+    return targets
+
+
+def _commands(target: list[str], out: Path) -> list[tuple[str, list[str]]]:
+    return [
+        ("check (baseline)", ["check", *target, "-q", "--jobs", "2"]),
+        ("report html", ["report", *target, "-o", str(out), "--format", "html", "-q", "--jobs",
+                         "2"]),
+        ("report pdf", ["report", *target, "-o", str(out), "--format", "pdf", "-q", "--jobs",
+                        "2"]),
+    ]
+
+
+def _cli_rows(quick: bool) -> tuple[list[dict], list[tuple[str, bool | None]], list[str]]:
+    rows: list[dict] = []
+    targets: list[tuple[str, bool | None]] = []
+    notes: list[str] = []
+    for label, target in _targets():
+        with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp:
+            folder = Path(tmp)
+            base = None
+            for what, args in _commands(target, folder / "out"):
+                if quick and what == "report pdf" and label != "derivations/":
+                    continue
+                seconds, peak, code = _measure(args, folder)
+                base = seconds if base is None else base
+                rows.append({"input": label, "command": what, "wall": fmt_s(seconds),
+                             "peak memory": f"{peak:.0f} MB", "vs check": _ratio(seconds, base),
+                             "exit": code})
+            cold = _measure(_commands(target, folder / "cached")[1][1], folder, no_cache=False)
+            warm = _measure(_commands(target, folder / "cached")[1][1], folder, no_cache=False)
+            rows.append({"input": label, "command": "report html, cache: first run",
+                         "wall": fmt_s(cold[0]), "peak memory": f"{cold[1]:.0f} MB",
+                         "vs check": _ratio(cold[0], base or 0), "exit": cold[2]})
+            rows.append({"input": label, "command": "report html, cache: second run",
+                         "wall": fmt_s(warm[0]), "peak memory": f"{warm[1]:.0f} MB",
+                         "vs check": _ratio(warm[0], base or 0), "exit": warm[2]})
+            faster = cold[0] / warm[0] if warm[0] else 0.0
+            notes.append(f"{label}: the cached second run took {fmt_s(warm[0])} against "
+                         f"{fmt_s(cold[0])} ({faster:.1f}× faster)")
+            targets.append((f"{label}: cached second run faster than the first", faster > 1.0))
+    return rows, targets, notes
+
+
+def _many_steps(steps: int):
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_report_limits import many_steps  # the same generated result the tests use
+
+    return many_steps(steps)
+
+
+def _render_rows(quick: bool) -> list[dict]:
+    from derive.model import RunResult, summarise
+    from derive.report import render_html, render_note_html, render_note_latex, write_reports
+
+    file = _many_steps(10_000)
+    rows = []
+    jobs = [
+        ("note HTML", lambda: render_note_html(file, file.source, title="many")),
+        ("chains HTML", lambda: render_html(file, title="many")),
+        ("note LaTeX", lambda: render_note_latex(file, file.source, title="many")),
+    ]
+    for what, job in jobs:
+        tracemalloc.start()
+        start = time.perf_counter()
+        size = len(job())
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        rows.append({"rendering 10,000 steps": what, "wall": fmt_s(seconds),
+                     "peak Python memory": f"{peak:.0f} MB", "output": f"{size / 1e6:.1f} MB"})
+    if not quick and (shutil.which("xelatex") or shutil.which("pdflatex")):
+        with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp:
+            start = time.perf_counter()
+            (pdf,) = write_reports(RunResult([file], summarise([file], 0.0)), tmp, {"pdf"})
+            seconds = time.perf_counter() - start
+            rows.append({"rendering 10,000 steps": "note PDF (typeset and compiled)",
+                         "wall": fmt_s(seconds), "peak Python memory": "–",
+                         "output": f"{pdf.stat().st_size / 1e6:.1f} MB"})
+    return rows
+
+
+def run(quick: bool) -> Section:
+    rows, targets, notes = _cli_rows(quick)
+    render = _render_rows(quick)
+    summary = (
+        "Each command in a fresh interpreter with `--jobs 2`; `vs check` is the command's wall "
+        "time over `derive check` on the same input in the same run.  " + "; ".join(notes) + "."
+    )
+    return Section(NAME, "derive report: HTML, PDF, and a cached second run", rows, summary,
+                   extra=[("The renderers alone, on a generated result of 10,000 steps", render)],
+                   targets=targets)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.path.insert(0, str(ROOT))
+    section = run("--quick" in sys.argv)
+    from bench.common import table
+
+    print(table(section.rows))
+    print(section.summary)
+    for caption, extra in section.extra or []:
+        print(f"\n{caption}\n{table(extra)}")
