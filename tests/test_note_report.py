@@ -319,3 +319,20 @@ def test_the_seed_notes_pdf_report_shows_its_chinese_headings(tmp_path):
     assert "?" * 3 not in shown  # nothing replaced by question marks
     page = html.read_text(encoding="utf-8")
     assert 'id="交叉熵损失函数"' in page and "culprit: line 137" in page
+
+
+def test_a_step_that_checks_more_than_equality_shows_its_relation():
+    steps = [
+        StepResult(line=2, from_line=1, lhs="y = s(t)", rhs="y(1+e^{-t}) = 1", verdict="proved",
+                   relation="equivalent"),
+        StepResult(line=3, from_line=2, lhs="y(1+e^{-t}) = 1", rhs="t = 1", verdict="refuted",
+                   relation="implies"),
+    ]
+    chain = ChainResult(id="e:1", name="eq", path="e.md", line=1, steps=steps)
+    file = FileResult(path="e.md", chains=[chain])
+    source = "$$\\begin{aligned}\ny &= s(t) \\\\\ny(1+e^{-t}) &= 1 \\\\\nt &= 1\n\\end{aligned}$$\n"
+    html = render_note_html(file, source, title="e")
+    assert '<span class="rel" title="equivalent, line 1→2">⇔</span>' in html
+    assert '<span class="rel" title="implies, line 2→3">⇒</span>' in html
+    tex = render_note_latex(file, source, title="e")
+    assert r"\exptag{$\iff$}\vproved" in tex and r"\exptag{$\Longrightarrow$}\vrefuted" in tex

@@ -31,6 +31,18 @@ RELATION_WORDS: dict[str, str] = {
     "approx": "≈",
     "implies": "⇒",
     "equivalent": "⇔",
+    # relations the document stage reads between items (inequalities, arrows)
+    "<": "<",
+    "<=": "≤",
+    ">": ">",
+    ">=": "≥",
+    "!=": "≠",
+    "propto": "∝",
+    "in": "∈",
+    "sim": "∼",
+    "to": "→",
+    "leftarrow": "←",
+    "define": "=",
 }
 
 

@@ -26,7 +26,9 @@ from derive.report.tex_common import Tex, lost_note, preamble, verdict_macro
 __all__ = ["LatexError", "compile_pdf", "escape_text", "render_latex"]
 
 RELATIONS = {"=": "=", "approx": r"\approx", "implies": r"\Longrightarrow", "equivalent": r"\iff",
-             "define": "="}
+             "define": "=", "<": "<", "<=": r"\le", ">": ">", ">=": r"\ge", "!=": r"\ne",
+             "propto": r"\propto", "in": r"\in", "sim": r"\sim", "to": r"\to",
+             "leftarrow": r"\leftarrow"}
 
 
 def escape_text(text: object, *, unicode: bool = False) -> str:
@@ -34,8 +36,15 @@ def escape_text(text: object, *, unicode: bool = False) -> str:
     return Tex(unicode=unicode).text(text)
 
 
+def relation_mark(step: StepResult) -> str:
+    """``⇔``/``⇒``/``≈``… before a verdict, for steps that check more than ``=``."""
+    if step.relation in ("=", "define"):
+        return ""
+    return r"\exptag{$" + RELATIONS.get(step.relation, r"\sim") + "$}"
+
+
 def step_tag(step: StepResult, tex: Tex) -> str:
-    parts = [verdict_macro(step.verdict, tex)]
+    parts = [relation_mark(step) + verdict_macro(step.verdict, tex)]
     note = expectation_note(step)
     if note == "expected":
         parts.append(r"\exptag{(expected)}")

@@ -383,10 +383,12 @@ class _Writer:
         lines: list[str] = []
         several = len(marks.steps) > 1
         for _, step in marks.steps:
+            # which relation the step checks: always when it is not "=" (⇒, ⇔, ≈, ≤ …)
+            shown = several or step.relation not in ("=", "define")
             relation = (
-                f'<span class="rel" title="step {esc(line_span(step))}">'
+                f'<span class="rel" title="{esc(step.relation)}, line {esc(line_span(step))}">'
                 f"{esc(RELATION_WORDS.get(step.relation, step.relation))}</span>"
-                if several
+                if shown
                 else ""
             )
             title = f"line {line_span(step)}" + (f": {step.method}" if step.method else "")

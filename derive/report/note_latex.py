@@ -12,13 +12,14 @@ from __future__ import annotations
 import re
 
 from derive.model import ChainResult, FileResult, StepResult
-from derive.report._common import definition_text, note_parts
+from derive.report._common import definition_text, expectation_note, note_parts
 from derive.report.latex import (
     chain_block,
     document,
     evidence_table,
     legend,
     problems,
+    relation_mark,
     step_tag,
     summary_table,
     title_block,
@@ -279,7 +280,14 @@ class _Writer:
         tex = self.tex
         if len(steps) == 1:
             return step_tag(steps[0], tex)
-        parts = [verdict_macro(step.verdict, tex) for step in steps]
+        parts = []
+        for step in steps:  # a row like a = b = c: each step's verdict, as pinned or not
+            note = expectation_note(step)
+            parts.append(relation_mark(step) + verdict_macro(step.verdict, tex))
+            if note == "expected":
+                parts.append(r"\exptag{(expected)}")
+            elif note:
+                parts.append(r"\unmettag{" + tex.text(note) + "}")
         if any(step.culprit for step in steps):
             parts.append(r"\culprittag{" + str(row.line) + "}")
         for chain in marks.defines:
