@@ -626,3 +626,24 @@ def test_report_code_never_imports_sympy():
             else:
                 continue
             assert not any(n.split(".")[0] == "sympy" for n in names), source.name
+
+
+def test_json_adds_the_evidence_in_the_documents_notation_and_keeps_version_1():
+    step = StepResult(
+        line=5, from_line=4, lhs="K'(t)", rhs="t", verdict="refuted",
+        counterexample={"t": "1", "K(t1)": "t1**2/2 + 3*t1"},
+        counterexample_latex={"t": "1", "K(t)": r"\frac{t^{2}}{2} + 3 t"},
+        message="differs by t/2 (at t = 1)",
+        message_parts=[("text", "differs by "), ("math", r"\frac{t}{2}"), ("text", " (at "),
+                       ("math", "t = 1"), ("text", ")")],
+    )
+    chain = ChainResult(id="k:4", name="k", path="k.md", line=4, steps=[step])
+    files = [FileResult(path="k.md", chains=[chain], cached=True)]
+    doc = to_json(RunResult(files=files, summary=summarise(files, 0.1)))
+    jsonschema.Draft202012Validator(schema()).validate(doc)
+    assert doc["version"] == 1 and doc["files"][0]["cached"] is True
+    shown = doc["files"][0]["chains"][0]["steps"][0]
+    assert shown["counterexample"] == {"t": "1", "K(t1)": "t1**2/2 + 3*t1"}  # unchanged
+    assert shown["counterexample_latex"]["K(t)"] == r"\frac{t^{2}}{2} + 3 t"
+    assert shown["message_parts"][1] == {"math": r"\frac{t}{2}"}
+    assert "cached" not in to_json(sample_run())["files"][0]
