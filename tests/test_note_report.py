@@ -336,3 +336,21 @@ def test_a_step_that_checks_more_than_equality_shows_its_relation():
     assert '<span class="rel" title="implies, line 2→3">⇒</span>' in html
     tex = render_note_latex(file, source, title="e")
     assert r"\exptag{$\iff$}\vproved" in tex and r"\exptag{$\Longrightarrow$}\vrefuted" in tex
+
+
+def test_without_a_unicode_engine_the_pdf_is_made_by_pdflatex_and_says_what_it_lost(
+    tmp_path, monkeypatch
+):
+    require_tool("pdflatex")
+    pdftotext = require_tool("pdftotext")
+    from derive.report import files as report_files
+
+    monkeypatch.setattr(report_files, "unicode_engine", lambda: None)
+    result = check_text("# 立方 cube\n\n$$ (a+b)^2 = a^2 + 2ab + b^2 $$\n", path="c.md")
+    warnings: list[str] = []
+    (pdf,) = write_reports(one_run(result), tmp_path, {"pdf"}, warn=warnings.append)
+    assert any("made with pdflatex" in w and "2 characters" in w and "立方" in w
+               for w in warnings), warnings
+    shown = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True,
+                           check=True, timeout=60).stdout
+    assert "Made with pdflatex" in shown and "? cube" in shown

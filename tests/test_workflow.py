@@ -336,3 +336,15 @@ def test_the_cache_key_covers_derives_own_code(tmp_path, monkeypatch):
     key = cache_module.ResultCache(tmp_path / "c").key(doc, b"x", Options())
     monkeypatch.setattr(cache_module, "code_fingerprint", lambda: "another derive")
     assert cache_module.ResultCache(tmp_path / "c").key(doc, b"x", Options()) != key
+
+
+def test_report_views_from_the_command_line(tmp_path):
+    (tmp_path / "slip.md").write_text(SLIP, encoding="utf-8")
+    note = derive("report", "slip.md", "-o", "n", "--format", "html", cwd=tmp_path)
+    chains = derive("report", "slip.md", "-o", "c", "--format", "html", "--view", "chains",
+                    cwd=tmp_path)
+    assert note.returncode == chains.returncode == 1  # the slip is found either way
+    assert '<article class="note">' in (tmp_path / "n" / "slip.html").read_text("utf-8")
+    assert 'class="steps"' in (tmp_path / "c" / "slip.html").read_text("utf-8")
+    bad = derive("report", "slip.md", "--view", "pages", cwd=tmp_path)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

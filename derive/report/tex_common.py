@@ -300,8 +300,6 @@ _CJK_HEAD = r"""\usepackage[CJKspace=true]{xeCJK}
 _PDFLATEX_HEAD = r"""% !TEX program = pdflatex
 \documentclass[10pt,a4paper]{article}
 \usepackage[utf8]{inputenc}
-\usepackage[T1]{fontenc}
-\usepackage{lmodern}
 \usepackage{amsmath,amssymb}
 \newcommand{\textscript}[1]{#1}
 """
