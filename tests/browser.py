@@ -63,10 +63,20 @@ def probe_copy(page_html: str, folder: Path, script: str, name: str = "probe.htm
     return path
 
 
+HEADLESS_MIN_WIDTH = 500  # headless Chromium will not make its window narrower
+
+
 def probe(page_html: str, folder: Path, script: str, width: int = 1024) -> object:
-    """Run ``script`` on a copy of the page at ``width`` px and return its JSON result."""
+    """Run ``script`` on a copy of the page at ``width`` px and return its JSON result.
+
+    Below the narrowest window headless Chromium opens, the page's root is made
+    ``width`` px wide inside it: the phone layout (``max-width: 640px``) applies either
+    way, and the page lays out in ``width`` px."""
+    if width < HEADLESS_MIN_WIDTH:
+        page_html = page_html.replace("</head>", f"<style>html{{width:{width}px}}</style></head>")
     path = probe_copy(page_html, folder, script, f"probe-{width}.html")
-    proc = run_chromium(path, folder, f"--window-size={width},900", "--dump-dom")
+    window = max(width, HEADLESS_MIN_WIDTH)
+    proc = run_chromium(path, folder, f"--window-size={window},900", "--dump-dom")
     assert proc.returncode == 0, proc.stderr[-2000:]
     match = re.search(r'<pre id="probe">(.*?)</pre>', proc.stdout, re.S)
     assert match and match.group(1), "the probe script did not run"
@@ -89,10 +99,23 @@ LAYOUT_PROBE = """
   var labels = Array.prototype.map.call(document.querySelectorAll('.evidence dt'), function (dt) {
     return {dt: box(dt), dd: box(dt.nextElementSibling), text: dt.textContent};
   });
+  var width = document.documentElement.getBoundingClientRect().width;
+  // what sticks out of the page (not out of a box that scrolls): the page would scroll
+  function clipped(e) {
+    for (var p = e.parentElement; p; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== 'visible') return true;
+    }
+    return false;
+  }
+  var sticking = [];
+  document.querySelectorAll('main *').forEach(function (e) {
+    var r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1 && !clipped(e)) {
+      sticking.push(e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 40));
+    }
+  });
   document.getElementById('probe').textContent = JSON.stringify({
-    width: document.documentElement.clientWidth,
-    scroll: document.documentElement.scrollWidth,
-    rows: rows, labels: labels});
+    width: width, sticking: sticking.slice(0, 10), rows: rows, labels: labels});
 })();
 """
 

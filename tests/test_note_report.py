@@ -272,7 +272,8 @@ def test_no_badge_overlaps_the_math_of_its_row_at_any_width(tmp_path, page: str,
     seen = probe(page, tmp_path, LAYOUT_PROBE, width)
     assert isinstance(seen, dict)
     assert seen["rows"], "no display rows measured"
-    assert seen["scroll"] <= seen["width"] + 1, "the page scrolls sideways"
+    assert seen["width"] == width
+    assert seen["sticking"] == [], "the page scrolls sideways"
     for row in seen["rows"]:
         for badge in row["badges"]:
             assert badge["r"] <= seen["width"] + 0.5, (row["id"], "badge off the page")

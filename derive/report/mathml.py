@@ -131,9 +131,9 @@ def _serialise(element, out: list[str]) -> None:
     (``&#x0002B;``) and the author's ``\\text{…}`` verbatim: the first are decoded,
     everything is then escaped."""
     tag = str(element.tag).rsplit("}", 1)[-1]
-    text = element.text or ""
-    if _ENTITY.fullmatch(text):
-        text = html.unescape(text)
+    # character references (latex2mathml's symbols, its spaces in \text) are characters;
+    # decoding them first and escaping after keeps any markup out
+    text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), element.text or "")
     if tag not in _MATHML_TAGS:
         out.append(html.escape(text, quote=False))
     else:
@@ -146,7 +146,8 @@ def _serialise(element, out: list[str]) -> None:
     for child in element:
         _serialise(child, out)
         if child.tail:
-            out.append(html.escape(child.tail, quote=False))
+            tail = _ENTITY.sub(lambda m: html.unescape(m.group(0)), child.tail)
+            out.append(html.escape(tail, quote=False))
     if tag in _MATHML_TAGS:
         out.append(f"</{tag}>")
 

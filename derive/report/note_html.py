@@ -74,6 +74,7 @@ color:var(--muted)}
 .note table{border-collapse:collapse;margin:.8em 0;display:block;overflow-x:auto}
 .note th,.note td{border:1px solid var(--line);padding:4px 8px}
 .note .raw{color:var(--muted)}
+.im{display:inline-block;max-width:100%;overflow-x:auto;overflow-y:hidden;vertical-align:middle}
 .note .env>.env-name{font-weight:700;margin:.8em 0 .2em}
 .note .env{margin:.8em 0;padding:0 0 0 12px;border-left:2px solid var(--line)}
 .note .image{display:inline-block;font-size:.85rem;border:1px solid var(--line);
@@ -289,7 +290,7 @@ class _Writer:
             elif isinstance(child, Code):
                 out.append(f"<code>{esc(child.text)}</code>")
             elif isinstance(child, Math):
-                out.append(math_html(child.latex, inline=True))
+                out.append(f'<span class="im">{math_html(child.latex, inline=True)}</span>')
             elif isinstance(child, Styled):
                 tag = {"strong": "strong", "em": "em"}.get(child.style, "s")
                 out.append(f"<{tag}>{self.inlines(child.children)}</{tag}>")
@@ -310,7 +311,7 @@ class _Writer:
                 if id(child) in self.placement.checked:
                     out.append(self.display(child))
                 else:
-                    out.append(math_html(child.latex, inline=True))
+                    out.append(f'<span class="im">{math_html(child.latex, inline=True)}</span>')
         return "".join(out)
 
     def image(self, image: Image) -> str:
