@@ -8,8 +8,10 @@ fresh interpreter: `derive check` (the baseline), `derive report --format html`,
 cache (the second run serves every document from .derive-cache/).  Ratios are
 against the baseline of the same run.  Peak memory is the largest resident set of
 the command or any process it waited for (workers, xelatex).  Then the renderers
-alone on a generated result of 10,000 steps (no checking): the annotated note's
-HTML and LaTeX, the chains view, and (full run) its PDF.
+alone on a generated result of 10,000 steps (no checking), each in a fresh interpreter:
+the annotated note's HTML and LaTeX, the chains view, and (full run) its PDF.  Do not edit
+derive/ while it runs: the cache key includes derive's source, so an edit between the two
+cached runs makes the second one a miss.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import shutil
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 from bench.common import PYTHON, ROOT, Section, fmt_s
@@ -113,40 +114,59 @@ def _cli_rows(quick: bool) -> tuple[list[dict], list[tuple[str, bool | None]], l
     return rows, targets, notes
 
 
-def _many_steps(steps: int):
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_report_limits import many_steps  # the same generated result the tests use
+RENDER_CHILD = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[1] + "/tests")
+sys.path.insert(0, sys.argv[1])
+from test_report_limits import many_steps  # the generated result the tests use
+from derive.report import render_html, render_note_html, render_note_latex
+what = sys.argv[2]
+file = many_steps(10_000)
+jobs = {"build only": lambda: "",
+        "note HTML": lambda: render_note_html(file, file.source, title="many"),
+        "chains HTML": lambda: render_html(file, title="many"),
+        "note LaTeX": lambda: render_note_latex(file, file.source, title="many")}
+start = time.perf_counter()
+size = len(jobs[what]())
+seconds = time.perf_counter() - start
+kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"@@render {seconds} {kb} {size}")
+"""
 
-    return many_steps(steps)
+
+def _render(what: str) -> tuple[float, float, int]:
+    """(seconds, peak MB, output characters) of one renderer in a fresh interpreter."""
+    import subprocess
+
+    proc = subprocess.run([PYTHON, "-c", RENDER_CHILD, str(ROOT), what], capture_output=True,
+                          text=True, timeout=1800, cwd=ROOT)
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("@@render"))
+    _, seconds, kb, size = line.split()
+    return float(seconds), int(kb) / 1024, int(size)
 
 
 def _render_rows(quick: bool) -> list[dict]:
     from derive.model import RunResult, summarise
-    from derive.report import render_html, render_note_html, render_note_latex, write_reports
+    from derive.report import write_reports
 
-    file = _many_steps(10_000)
+    _, base_mb, _ = _render("build only")
     rows = []
-    jobs = [
-        ("note HTML", lambda: render_note_html(file, file.source, title="many")),
-        ("chains HTML", lambda: render_html(file, title="many")),
-        ("note LaTeX", lambda: render_note_latex(file, file.source, title="many")),
-    ]
-    for what, job in jobs:
-        tracemalloc.start()
-        start = time.perf_counter()
-        size = len(job())
-        seconds = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1] / 1e6
-        tracemalloc.stop()
+    for what in ("note HTML", "chains HTML", "note LaTeX"):
+        seconds, peak, size = _render(what)
         rows.append({"rendering 10,000 steps": what, "wall": fmt_s(seconds),
-                     "peak Python memory": f"{peak:.0f} MB", "output": f"{size / 1e6:.1f} MB"})
+                     "peak memory": f"{peak:.0f} MB ({peak - base_mb:+.0f} MB over the result)",
+                     "output": f"{size / 1e6:.1f} MB"})
     if not quick and (shutil.which("xelatex") or shutil.which("pdflatex")):
+        sys.path.insert(0, str(ROOT / "tests"))
+        from test_report_limits import many_steps
+
+        file = many_steps(10_000)
         with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp:
             start = time.perf_counter()
             (pdf,) = write_reports(RunResult([file], summarise([file], 0.0)), tmp, {"pdf"})
             seconds = time.perf_counter() - start
             rows.append({"rendering 10,000 steps": "note PDF (typeset and compiled)",
-                         "wall": fmt_s(seconds), "peak Python memory": "–",
+                         "wall": fmt_s(seconds), "peak memory": "–",
                          "output": f"{pdf.stat().st_size / 1e6:.1f} MB"})
     return rows
 
