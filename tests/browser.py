@@ -120,6 +120,22 @@ LAYOUT_PROBE = """
 """
 
 
+# The chains view: every step row's badges against its math and its method text.
+CHAINS_LAYOUT_PROBE = """
+(function () {
+  function box(el) { var r = el.getBoundingClientRect();
+    return {l: r.left, r: r.right, t: r.top, b: r.bottom, w: r.width, h: r.height}; }
+  var rows = Array.prototype.map.call(document.querySelectorAll('tr.step'), function (row) {
+    var cells = Array.prototype.map.call(row.querySelectorAll('.m, .method, .lines'), box);
+    var badges = Array.prototype.map.call(row.querySelectorAll('.badge, .tag'), box);
+    return {id: row.className, cells: cells, badges: badges};
+  });
+  document.getElementById('probe').textContent = JSON.stringify({
+    width: document.documentElement.getBoundingClientRect().width, rows: rows});
+})();
+"""
+
+
 def intersects(a: dict, b: dict) -> bool:
     """Two boxes overlap (touching edges do not count; empty boxes never overlap)."""
     if a["w"] <= 0 or a["h"] <= 0 or b["w"] <= 0 or b["h"] <= 0:

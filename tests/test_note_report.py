@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser import (
+    CHAINS_LAYOUT_PROBE,
     LAYOUT_PROBE,
     console_messages,
     intersects,
@@ -282,6 +283,19 @@ def test_no_badge_overlaps_the_math_of_its_row_at_any_width(tmp_path, page: str,
             assert not intersects(badge, row["ln"]), (row["id"], width)
     for label in seen["labels"]:  # "counterexample" never runs into its value
         assert not intersects(label["dt"], label["dd"]), (label["text"], width)
+
+
+@pytest.mark.parametrize("width", [360, 1024, 1600])
+def test_no_badge_overlaps_its_step_in_the_chains_view(tmp_path, note: FileResult, width: int):
+    from derive.report import render_html
+
+    seen = probe(render_html(note, title="cubes"), tmp_path, CHAINS_LAYOUT_PROBE, width)
+    assert isinstance(seen, dict) and seen["rows"]
+    for row in seen["rows"]:
+        for badge in row["badges"]:
+            assert badge["r"] <= seen["width"] + 0.5, (row["id"], width)
+            for cell in row["cells"]:
+                assert not intersects(badge, cell), (row["id"], width)
 
 
 def test_write_reports_chains_view_keeps_todays_layout(tmp_path, note: FileResult):
