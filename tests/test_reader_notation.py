@@ -131,3 +131,12 @@ def test_pdf_reports_carry_no_sympy_syntax(run: RunResult, tmp_path: Path):
         results = list(pool.map(scan, enumerate(explained)))
     assert len(results) >= 5
     assert [(path, hits) for path, hits in results if hits] == []
+
+
+def test_pytest_failure_reports_carry_no_sympy_syntax(run: RunResult):
+    from derive.api import explain
+
+    for file in run.files:
+        for chain in file.chains:
+            shown = explain(chain, verbose=True)
+            assert _leaks(shown, file) == set(), (file.path, chain.name)
