@@ -647,3 +647,25 @@ def test_json_adds_the_evidence_in_the_documents_notation_and_keeps_version_1():
     assert shown["counterexample_latex"]["K(t)"] == r"\frac{t^{2}}{2} + 3 t"
     assert shown["message_parts"][1] == {"math": r"\frac{t}{2}"}
     assert "cached" not in to_json(sample_run())["files"][0]
+
+
+def test_report_modules_import_each_other_without_a_circle():
+    # style.md: files.py and latex.py used to import each other
+    graph: dict[str, set[str]] = {}
+    for source in REPORT_DIR.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("derive.report"):
+                module = node.module.split(".")[2] if node.module.count(".") >= 2 else None
+                names |= {module} if module else {a.name for a in node.names}
+        graph[source.stem] = {n for n in names if n and n != source.stem and n != "__init__"}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, set()):
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    circles = [m for m in graph if m != "__init__" and reaches(m, m, {m})]
+    assert circles == []

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from derive.model import FileResult, RunResult
 from derive.report.atomic import write_atomic
+from derive.report.html import render_html
+from derive.report.latex import render_latex
+from derive.report.note_html import render_note_html
+from derive.report.note_latex import render_note_latex
 from derive.report.pdf import LatexError, build_pdf, latin_engine, unicode_engine
 from derive.report.tex_common import Tex
 
@@ -71,9 +75,6 @@ def _inside(folder: Path, target: Path) -> Path:
 
 def render_tex(file_result: FileResult, title: str, view: str, tex: Tex) -> str:
     """The LaTeX of one report (note or chains view) for ``tex``'s engine."""
-    from derive.report.latex import render_latex
-    from derive.report.note_latex import render_note_latex
-
     source = _source(file_result) if view == "note" else None
     if source is None:
         return render_latex(file_result, title=title, tex=tex)
@@ -138,9 +139,6 @@ def write_reports(
     :class:`ReportError` for unknown formats or views, or for ``pdf`` when no
     LaTeX is installed; :class:`derive.report.pdf.LatexError` when LaTeX fails.
     """
-    from derive.report.html import render_html
-    from derive.report.note_html import render_note_html
-
     warn = warn or (lambda message: None)
     wanted = {f.strip().lower() for f in formats if f.strip()}
     unknown = wanted - set(FORMATS)
