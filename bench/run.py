@@ -27,6 +27,7 @@ from bench import (  # noqa: E402 - after the path set-up
     jobs,
     math_verify_bench,
     parse_bench,
+    report_bench,
     scaling_m,
     scaling_steps,
 )
@@ -35,7 +36,7 @@ from bench.common import Section, fmt_s, machine, table  # noqa: E402
 BENCHMARKS = {
     m.NAME: m
     for m in (engine_vs_naive, math_verify_bench, scaling_steps, scaling_m, jobs, parse_bench,
-              derivations_total)
+              derivations_total, report_bench)
 }
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

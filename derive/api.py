@@ -35,7 +35,13 @@ from derive.model import (
     Problem,
     StepResult,
 )
-from derive.report._common import RELATION_WORDS, SYMBOLS, counterexample_pairs, line_span
+from derive.report._common import (
+    RELATION_WORDS,
+    SYMBOLS,
+    counterexample_entries,
+    line_span,
+    plain_parts,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -302,9 +308,10 @@ def _step_report(step: StepResult, path: str, verbose: bool = False) -> list[str
         out.append(field("relation", f"{_relation(step)} ({step.relation})"))
     if step.method:
         out.append(field("method", step.method))
-    if step.message:
-        out.append(field("message", step.message))
-    pairs = counterexample_pairs(step)
+    if step.message:  # formulas in the reader's notation where the engine gave them
+        message = plain_parts(step.message_parts) if step.message_parts else step.message
+        out.append(field("message", message))
+    pairs = counterexample_entries(step)
     if pairs:
         out.append(field("counterexample", ", ".join(f"{k} = {v}" for k, v in pairs)))
     if step.values:

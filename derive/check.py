@@ -110,6 +110,8 @@ def check_documents(documents: list[Document], options: Options) -> RunResult:
     planned = [plan_document(doc, options) for doc in documents]
     with WorkerPool(jobs=options.jobs, timeout=options.timeout, initializer=warm_up) as pool:
         files = decide_documents(planned, pool, options)
+    for file_result, doc in zip(files, documents, strict=True):
+        file_result.source = doc.text  # the annotated reports render the whole document
     return RunResult(files, summarise(files, time.monotonic() - started))
 
 
@@ -367,6 +369,8 @@ def _chain_result(
                     message=outcome.message,
                     seconds=round(seconds, 4),
                     relation=outcome.relation,
+                    counterexample_latex=outcome.counterexample_latex,
+                    message_parts=outcome.message_parts,
                 ),
             )
         )

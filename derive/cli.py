@@ -20,6 +20,8 @@ from derive.model import RunResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 DEFAULT_FOLDER = "derivations"
+CACHE_FOLDER = ".derive-cache"
+NO_CACHE_VARIABLE = "DERIVE_NO_CACHE"
 
 
 class UsageError(Exception):
@@ -50,7 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
             "paths",
             nargs="*",
             metavar="PATH",
-            help=f"documents (.md, .tex) or folders; default: ./{DEFAULT_FOLDER}/",
+            help=f"documents (.md, .tex) or folders; '-' reads paths from stdin, one a line; "
+            f"default: ./{DEFAULT_FOLDER}/",
+        )
+        sub.add_argument(
+            "--changed",
+            action="store_true",
+            help="only the .md/.tex files git sees as changed (against HEAD, or --since), "
+            "staged or not, and new files; within PATHs when given",
+        )
+        sub.add_argument(
+            "--since",
+            metavar="REF",
+            default="HEAD",
+            help="with --changed: compare with this git revision (e.g. origin/main)",
+        )
+        sub.add_argument(
+            "--no-cache",
+            action="store_true",
+            help=f"check every document again instead of reusing the results of unchanged "
+            f"ones from ./{CACHE_FOLDER}/ (also: {NO_CACHE_VARIABLE}=1)",
         )
         sub.add_argument("--context", metavar="FILE", help="YAML context file for every document")
         sub.add_argument(
@@ -101,9 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     common(check)
     check.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "github", "sarif"),
         default="text",
-        help="text for people (default), json for programs (format in README)",
+        help="text for people (default); json for programs (format in README); github: "
+        "GitHub Actions annotations (::error/::warning); sarif: SARIF 2.1.0 for code scanning",
     )
 
     report = commands.add_parser(
@@ -122,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="html,tex,pdf",
         metavar="LIST",
         help="comma-separated: html, tex, pdf (default: all three)",
+    )
+    report.add_argument(
+        "--view",
+        choices=("note", "chains"),
+        default="note",
+        help="note: the whole document with a verdict beside every checked line (default); "
+        "chains: only the derivation chains, one table each",
     )
     return parser
 
@@ -149,12 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = args.paths or [DEFAULT_FOLDER]
+    paths, chosen = _select(args)
     for path in paths:
         if not Path(path).exists():
             raise UsageError(f"{path}: no such file or folder")
-    if not collect_documents(paths):
-        raise UsageError(f"no .md or .tex documents in {', '.join(paths)}")
+    if not paths or not collect_documents(paths):
+        if not chosen:
+            raise UsageError(f"no .md or .tex documents in {', '.join(paths)}")
+        paths = []  # nothing changed: nothing to check, and that is fine
     if args.context:
         load_context_file(args.context)  # fail early, with file and key
     formats = _report_formats(args.format) if args.command == "report" else set()
@@ -167,10 +198,10 @@ def run(args: argparse.Namespace) -> int:
     )
     with _progress(enabled=_show_progress(args)) as progress:
         options.progress = progress
-        run_result = check_paths(paths, options)
+        run_result = _check(paths, options, cache=_use_cache(args))
 
     if args.command == "report":
-        _write_reports(run_result, Path(args.output), formats)
+        _write_reports(run_result, Path(args.output), formats, args.view)
         from derive.report.text import render_summary
 
         print(render_summary(run_result))
@@ -178,12 +209,68 @@ def run(args: argparse.Namespace) -> int:
         from derive.report import dumps
 
         print(dumps(run_result))
+    elif args.format == "github":
+        from derive.report.github import render_github
+
+        sys.stdout.write(render_github(run_result))
+    elif args.format == "sarif":
+        from derive.report.sarif import render_sarif
+
+        sys.stdout.write(render_sarif(run_result))
     else:
         _print_text(run_result, quiet=args.quiet, verbose=args.verbose)
     unproven = run_result.summary.numeric + run_result.summary.undecided
     if not run_result.ok or (args.strict and unproven):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _select(args: argparse.Namespace) -> tuple[list[str], bool]:
+    """The paths to check, and whether they were chosen (stdin, git) rather than given:
+    a chosen selection may be empty, and then there is nothing to do."""
+    from derive.selection import SelectionError, changed, from_lines
+
+    given = list(args.paths)
+    chosen = False
+    if "-" in given:
+        given.remove("-")
+        selection = from_lines(sys.stdin)
+        given += selection.paths
+        chosen = True
+        _note_skipped(selection.skipped, "from stdin")
+    if args.changed:
+        try:
+            selection = changed(given, since=args.since)
+        except SelectionError as exc:
+            raise UsageError(str(exc)) from exc
+        _note_skipped([p for p in selection.skipped if Path(p).exists()], "changed in git")
+        return selection.paths, True
+    if not given and not chosen:
+        return [DEFAULT_FOLDER], False
+    return given, chosen
+
+
+def _note_skipped(skipped: list[str], where: str) -> None:
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")
+        print(f"derive: skipped {len(skipped)} path(s) {where} that are not .md/.tex "
+              f"documents or do not exist: {shown}", file=sys.stderr)
+
+
+def _use_cache(args: argparse.Namespace) -> bool:
+    return not args.no_cache and not os.environ.get(NO_CACHE_VARIABLE)
+
+
+def _check(paths: list[str], options: Options, *, cache: bool) -> RunResult:
+    if not paths:
+        from derive.model import summarise
+
+        return RunResult([], summarise([], 0.0))
+    if cache:
+        from derive.cache import check_paths_cached
+
+        return check_paths_cached(paths, options, CACHE_FOLDER)
+    return check_paths(paths, options)
 
 
 def _report_formats(text: str) -> set[str]:
@@ -218,12 +305,20 @@ def _print_text(run_result: RunResult, *, quiet: bool, verbose: bool) -> None:
     sys.stdout.write(render_text(run_result, verbose=verbose, color=_use_color()))
 
 
-def _write_reports(run_result: RunResult, out_dir: Path, formats: set[str]) -> None:
+def _write_reports(
+    run_result: RunResult, out_dir: Path, formats: set[str], view: str = "note"
+) -> None:
     """Write the reports; every problem is one line and exit 2, never a traceback."""
     from derive.report import LatexError, ReportError, write_reports
 
     try:
-        written = write_reports(run_result, out_dir, formats)
+        written = write_reports(
+            run_result,
+            out_dir,
+            formats,
+            view=view,
+            warn=lambda message: print(f"derive: warning: {message}", file=sys.stderr),
+        )
     except LatexError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "pdflatex failed"
         raise UsageError(

@@ -105,6 +105,11 @@ class StepResult:
     relation: str = "="  # "=", "approx", "implies", "equivalent"
     expected: str | None = None  # pinned verdict, when the document pins one
     expected_culprit: bool | None = None
+    # The evidence in the reader's notation (derive/printing.py): the counterexample as
+    # LaTeX name -> LaTeX value (a chosen function as "K(t)" -> its body), and the message
+    # as ("text", prose) / ("math", LaTeX) pieces.  None where the engine gave none.
+    counterexample_latex: dict[str, str] | None = None
+    message_parts: list[tuple[str, str]] | None = None
 
     @property
     def meets_expectation(self) -> bool:
@@ -139,6 +144,9 @@ class FileResult:
     path: str
     problems: list[Problem] = field(default_factory=list)
     chains: list[ChainResult] = field(default_factory=list)
+    # the document's text as read (normalised line endings), for the annotated reports
+    source: str = field(default="", repr=False, compare=False)
+    cached: bool = False  # served from .derive-cache/ (derive/cache.py), not checked this run
 
     @property
     def ok(self) -> bool:

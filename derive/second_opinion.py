@@ -20,6 +20,8 @@ import re
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from derive.printing import name_latex, to_latex
+
 # Notation the other parser is known to read differently from the documented
 # conventions (see the module docstring); comparing there would only be noise.
 NOT_COMPARED = re.compile(
@@ -42,9 +44,10 @@ def disagreement(latex: str, ours: sp.Basic, seed: int = 0) -> str | None:
     theirs_names = {_canonical(str(s)): s for s in theirs.free_symbols}
     if set(theirs_names) != set(ours_names):
         extra = sorted(set(theirs_names) ^ set(ours_names))
+        # formulas between $…$, in the reader's notation (derive/printing.py)
         return (
-            f"latex2sympy2_extended reads {latex!r} as {theirs} "
-            f"(symbols differ: {', '.join(extra)})"
+            f"latex2sympy2_extended reads ${_inline(latex)}$ as ${to_latex(theirs)}$ "
+            f"(symbols differ: {', '.join(f'${name_latex(name)}$' for name in extra)})"
         )
     rng = random.Random(seed)
     for _ in range(POINTS):
@@ -54,12 +57,26 @@ def disagreement(latex: str, ours: sp.Basic, seed: int = 0) -> str | None:
         if a is None or b is None:
             return None
         if abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b)):
-            shown = ", ".join(f"{n} = {v}" for n, v in sorted(point.items()))
+            shown = ", ".join(
+                f"{name_latex(n)} = {to_latex(v)}" for n, v in sorted(point.items())
+            )
             return (
-                f"latex2sympy2_extended reads {latex!r} as {theirs}, which differs "
-                f"from our reading {ours} at {shown} ({b:.6g} vs {a:.6g})"
+                f"latex2sympy2_extended reads ${_inline(latex)}$ as ${to_latex(theirs)}$, "
+                f"which differs from our reading ${to_latex(ours)}$ at ${shown}$ "
+                f"({_number(b)} vs {_number(a)})"
             )
     return None
+
+
+def _number(value: complex) -> str:
+    if value.imag == 0:
+        return f"{value.real:.6g}"
+    return f"{value.real:.6g} {'+' if value.imag > 0 else '-'} {abs(value.imag):.6g}i"
+
+
+def _inline(latex: str) -> str:
+    # the line as written, on one line, with no `$` that would end the formula early
+    return " ".join(latex.replace("$", "").split())
 
 
 def _comparable(latex: str, ours: sp.Basic) -> bool:

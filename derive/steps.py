@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-import re
 from dataclasses import dataclass, field
 
 import sympy as sp
 
 from derive.context import ContextSpec
 from derive.latex import LatexError
+from derive.printing import reader_evidence
 from derive.resolve import (
     Environment,
     SourceDefinition,
@@ -145,6 +145,10 @@ class StepOutcome:
     values: dict[str, str] | None = None
     message: str = ""
     relation: str = "="
+    # the evidence in the reader's notation (derive/printing.py): LaTeX name -> value,
+    # and the message as ("text" | "math", …) pieces
+    counterexample_latex: dict[str, str] | None = None
+    message_parts: list[tuple[str, str]] | None = None
 
 
 def decide_step(task: StepTask) -> StepOutcome:
@@ -181,16 +185,31 @@ def decide_step(task: StepTask) -> StepOutcome:
     message = decision.message
     if decision.verdict == "refuted" and hygiene:
         message = f"{hygiene}. {message}".strip() if message else hygiene
+    shown = reader_evidence(
+        decision,
+        message,
+        (lhs_full, rhs_full),
+        lambda expr: _readable(expr, env),
+        _natural_log(env),
+    )
     return StepOutcome(
         verdict=decision.verdict,
         method=decision.method,
-        residual=_latex(_readable(decision.residual, env)),
-        ratio=_latex(_readable(decision.ratio, env)),
+        residual=shown.residual,
+        ratio=shown.ratio,
         counterexample=decision.counterexample,
         values=decision.values,
         message=message,
         relation=relation,
+        counterexample_latex=shown.counterexample,
+        message_parts=shown.message,
     )
+
+
+def _natural_log(env: Environment) -> str:
+    # the natural log is written as the document writes it: \log, unless \log means base 10
+    notation = getattr(env, "notation", None)
+    return r"\log" if getattr(notation, "log_base", "natural") == "natural" else r"\ln"
 
 
 class _Undefinable(Exception):
@@ -234,22 +253,13 @@ def index_hygiene(lhs: sp.Basic, rhs: sp.Basic, env: Environment) -> str:
     return "; ".join(notes)
 
 
-_ENTRY = re.compile(r"^([A-Za-z]+)\[(\d+(?:, \d+)*)\]$")
-
-
 def _readable(expr: sp.Basic | None, env: Environment) -> sp.Basic | None:
-    """Evidence as the reader wrote it: defined names folded back in, and the
-    engine's instance variables `z[1]` shown as the entries `z_{1}`."""
+    """Evidence as the reader wrote it: defined names folded back in (the names
+    themselves are printed in the document's notation by derive/printing.py)."""
     if expr is None:
         return None
     try:
-        expr = fold_definitions(expr, env)
-        entries = {}
-        for symbol in expr.free_symbols:
-            if isinstance(symbol, sp.Symbol) and (m := _ENTRY.match(symbol.name)):
-                index = m[2].replace(", ", "")
-                entries[symbol] = sp.Symbol(f"{m[1]}_{{{index}}}", **symbol.assumptions0)
-        return expr.xreplace(entries)
+        return fold_definitions(expr, env)
     except Exception:  # display only: never let it cost a verdict
         return expr
 
@@ -259,16 +269,3 @@ def _decimal_places(latex: str) -> int:
     if "." in text:
         return len(text.split(".")[-1].strip())
     return 0
-
-
-def _latex(expr: sp.Basic | None) -> str | None:
-    if expr is None:
-        return None
-    try:
-        # SymPy prints an indexed entry as {z}_{k}; readers write z_{k}
-        return _BRACED_BASE.sub(r"\1_{", sp.latex(expr))
-    except Exception:  # printing must never sink a verdict
-        return str(expr)
-
-
-_BRACED_BASE = re.compile(r"\{(\\?[A-Za-z]+)\}_\{")

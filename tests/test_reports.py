@@ -29,9 +29,10 @@ from derive.report import (
     write_atomic,
     write_reports,
 )
-from derive.report import files as report_files
+from derive.report import atomic as report_atomic
 from derive.report.html import sanitize_mathml
 from derive.report.latex import escape_text
+from derive.report.tex_common import Tex
 from derive.report.text import render_summary
 
 REPORT_DIR = Path(__file__).resolve().parents[1] / "derive" / "report"
@@ -460,13 +461,43 @@ def test_latex_escapes_text_and_replaces_characters_pdflatex_cannot_set():
     assert escape_text("50% & $x_1$ #{}~^\\") == (
         r"50\% \& \$x\_1\$ \#\{\}\textasciitilde{}\textasciicircum{}\textbackslash{}"
     )
-    assert escape_text("交叉熵 Cross entropy — café") == "? Cross entropy --- café"
-    tex = render_latex(sample_run().files[0], title="cross_entropy.md — report")
-    assert "交" not in tex
+    latin = Tex(unicode=False)
+    assert latin.text("交叉熵 Cross entropy — café") == "? Cross entropy --- café"
+    assert list(latin.lost) == ["交", "叉", "熵"]  # the report says which characters it lost
+    tex = render_latex(sample_run().files[0], title="cross_entropy.md — report", tex=Tex(False))
+    assert "交" not in tex and tex.startswith("% !TEX program = pdflatex")
     assert r"Gradient \& \textless{}b\textgreater{}bold" in tex
     assert r"\usepackage[utf8]{inputenc}" in tex and r"\begin{align*}" in tex
     assert r"\culprit{" in tex and r"\vrefuted" in tex and r"\checkmark" in tex
     assert r"\providecommand{\R}" in tex
+    assert "Made with pdflatex" in tex and "U+4EA4" in tex
+
+
+def test_xelatex_keeps_every_script_and_sets_greek_and_cyrillic_in_their_font():
+    tex = Tex(unicode=True)
+    assert tex.text("交叉熵 — Привет, Ελληνικά; 日本語 한국어") == (
+        r"交叉熵 --- \textscript{Привет}, \textscript{Ελληνικά}; 日本語 한국어"
+    )
+    assert not tex.lost
+    # in math: Greek letters are commands, words of other scripts are text
+    assert tex.clean_math(r"α + \text{其中 n 是样本数}") == r"\alpha  + \text{其中 n 是样本数}"
+    assert tex.clean_math(r"分布函数: F(x)") == r"\text{分布函数}: F(x)"
+    assert tex.clean_math(r"\text{и Привет}") == r"\text{\textscript{и Привет}}"
+    page = render_latex(sample_run().files[0], title="交叉熵 — report")
+    assert page.startswith("% !TEX program = xelatex") and "xeCJK" in page
+    assert "交叉熵 Cross entropy" in page and "Made with pdflatex" not in page
+
+
+def test_pdflatex_cannot_take_unicode_math_and_shows_its_source():
+    assert Tex(unicode=False).clean_math(r"\text{其中}") is None
+    assert Tex(unicode=False).math(r"\text{其中}").startswith(r"\text{\texttt{")
+
+
+def test_document_math_that_could_write_files_is_shown_as_source():
+    tex = Tex()
+    for hostile in (r"\input{/etc/passwd}", r"\immediate\write18{ls}", r"\def\x{\x}\x",
+                    r"\csname end\endcsname", r"\makeatletter\@gobble", "a}{b", r"\left( x"):
+        assert tex.clean_math(hostile) is None, hostile
 
 
 def test_latex_report_compiles_and_the_pdf_shows_verdicts(tmp_path):
@@ -527,7 +558,7 @@ def test_write_atomic_crash_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypa
     def crash(src, dst):
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(report_files.os, "replace", crash)
+    monkeypatch.setattr(report_atomic.os, "replace", crash)
     with pytest.raises(OSError, match="disk on fire"):
         write_atomic(target, "new report " * 1000)
     assert target.read_text(encoding="utf-8") == "old report"
@@ -595,3 +626,46 @@ def test_report_code_never_imports_sympy():
             else:
                 continue
             assert not any(n.split(".")[0] == "sympy" for n in names), source.name
+
+
+def test_json_adds_the_evidence_in_the_documents_notation_and_keeps_version_1():
+    step = StepResult(
+        line=5, from_line=4, lhs="K'(t)", rhs="t", verdict="refuted",
+        counterexample={"t": "1", "K(t1)": "t1**2/2 + 3*t1"},
+        counterexample_latex={"t": "1", "K(t)": r"\frac{t^{2}}{2} + 3 t"},
+        message="differs by t/2 (at t = 1)",
+        message_parts=[("text", "differs by "), ("math", r"\frac{t}{2}"), ("text", " (at "),
+                       ("math", "t = 1"), ("text", ")")],
+    )
+    chain = ChainResult(id="k:4", name="k", path="k.md", line=4, steps=[step])
+    files = [FileResult(path="k.md", chains=[chain], cached=True)]
+    doc = to_json(RunResult(files=files, summary=summarise(files, 0.1)))
+    jsonschema.Draft202012Validator(schema()).validate(doc)
+    assert doc["version"] == 1 and doc["files"][0]["cached"] is True
+    shown = doc["files"][0]["chains"][0]["steps"][0]
+    assert shown["counterexample"] == {"t": "1", "K(t1)": "t1**2/2 + 3*t1"}  # unchanged
+    assert shown["counterexample_latex"]["K(t)"] == r"\frac{t^{2}}{2} + 3 t"
+    assert shown["message_parts"][1] == {"math": r"\frac{t}{2}"}
+    assert "cached" not in to_json(sample_run())["files"][0]
+
+
+def test_report_modules_import_each_other_without_a_circle():
+    # style.md: files.py and latex.py used to import each other
+    graph: dict[str, set[str]] = {}
+    for source in REPORT_DIR.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        names = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("derive.report"):
+                module = node.module.split(".")[2] if node.module.count(".") >= 2 else None
+                names |= {module} if module else {a.name for a in node.names}
+        graph[source.stem] = {n for n in names if n and n != source.stem and n != "__init__"}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph.get(start, set()):
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    circles = [m for m in graph if m != "__init__" and reaches(m, m, {m})]
+    assert circles == []

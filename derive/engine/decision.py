@@ -25,6 +25,8 @@ class Decision:
     residual: sp.Expr | None = None
     ratio: sp.Expr | None = None
     message: str = ""
+    # the function chosen for each unknown function in the counterexample (for printing)
+    functions: dict | None = None
 
 
 UNDEFINED = Decision(

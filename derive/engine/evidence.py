@@ -54,6 +54,7 @@ def refutation(
         residual=residual,
         ratio=ratio,
         message=message,
+        functions=dict(inst.functions),
     )
 
 
@@ -179,5 +180,10 @@ def undefined_refutation(inst: Instance, found: tuple[Point, str]) -> Decision:
         f"is {shown}: the two sides cannot be equal there"
     )
     return Decision(
-        "refuted", "undefined side", counterexample=counter, values=values, message=message
+        "refuted",
+        "undefined side",
+        counterexample=counter,
+        values=values,
+        message=message,
+        functions=dict(inst.functions),
     )

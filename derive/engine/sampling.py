@@ -128,6 +128,8 @@ class Instance:
     interval_subs: dict[sp.Symbol, sp.Expr]
     agreed_on_premise: int = 0
     _evaluator: Evaluator | None = None
+    # the seeded stand-in for each unknown function (function_text as objects, for printing)
+    functions: dict[Any, sp.Lambda] = field(default_factory=dict)
 
     @property
     def evaluator(self) -> Evaluator:
@@ -150,7 +152,7 @@ class Instance:
         rename = _indexed_symbols([lhs, rhs, *cons], domain)
         lhs, rhs = lhs.xreplace(rename), rhs.xreplace(rename)
         cons = [c.xreplace(rename) for c in cons]
-        probe_l, probe_r, text = _concrete_functions(lhs, rhs, rng)
+        probe_l, probe_r, text, chosen = _concrete_functions(lhs, rhs, rng)
         domains = _domains_for(lhs, rhs, cons, domain)
         space = _build_space(domains, cons, lhs, rhs)
         variables = sorted(domains, key=lambda s: s.name)
@@ -164,6 +166,7 @@ class Instance:
             fixed,
             text,
             _interval_substitutions(domains),
+            functions=chosen,
         )
 
 
@@ -283,8 +286,9 @@ def _concrete_functions(lhs: sp.Expr, rhs: sp.Expr, rng: random.Random):
     particular f refutes a claim about every f."""
     funcs = sorted({a.func for e in (lhs, rhs) for a in e.atoms(AppliedUndef)}, key=str)
     if not funcs:
-        return lhs, rhs, {}
+        return lhs, rhs, {}, {}
     text: dict[str, str] = {}
+    chosen: dict[Any, sp.Lambda] = {}
     probe_l, probe_r = lhs, rhs
     for f in funcs:
         arity = next(len(a.args) for e in (lhs, rhs) for a in e.atoms(AppliedUndef) if a.func == f)
@@ -294,9 +298,10 @@ def _concrete_functions(lhs: sp.Expr, rhs: sp.Expr, rng: random.Random):
         body += sp.exp(sp.Rational(c[1].numerator, c[1].denominator) * ts[0]) / 3 + sp.prod(ts)
         lam = sp.Lambda(ts, body)
         text[f"{f}({', '.join(t.name for t in ts)})"] = sp.sstr(body)
+        chosen[f] = lam
         probe_l = _replace_function(probe_l, f, lam)
         probe_r = _replace_function(probe_r, f, lam)
-    return probe_l, probe_r, text
+    return probe_l, probe_r, text, chosen
 
 
 def _replace_function(e: sp.Expr, f: Any, lam: sp.Lambda) -> sp.Expr:

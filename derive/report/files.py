@@ -2,48 +2,40 @@
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from derive.model import FileResult, RunResult
+from derive.report.atomic import write_atomic
+from derive.report.html import render_html
+from derive.report.latex import render_latex
+from derive.report.note_html import render_note_html
+from derive.report.note_latex import render_note_latex
+from derive.report.pdf import LatexError, build_pdf, latin_engine, unicode_engine
+from derive.report.tex_common import Tex
+
+__all__ = ["FORMATS", "VIEWS", "ReportError", "write_atomic", "write_reports"]
 
 FORMATS = ("html", "tex", "pdf")
+VIEWS = ("note", "chains")  # the whole document annotated (default), or its chains only
+
+Warn = Callable[[str], None]
 
 
 class ReportError(RuntimeError):
     """A report could not be written (bad format, unsafe path, missing tool)."""
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half.
-
-    The data goes to a temporary file in the same folder, is flushed to disk,
-    then renamed over ``path`` with ``os.replace``.  On any failure the
-    temporary file is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+def _source(file_result: FileResult) -> str | None:
+    """The document's text: as checked, else read again; None when it cannot be read."""
+    if file_result.source:
+        return file_result.source
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.chmod(tmp_name, 0o644)
-        except OSError:  # pragma: no cover - exotic file systems
-            pass
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+        text = Path(file_result.path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _stem(path: str) -> str:
@@ -81,29 +73,81 @@ def _inside(folder: Path, target: Path) -> Path:
     return resolved
 
 
+def render_tex(file_result: FileResult, title: str, view: str, tex: Tex) -> str:
+    """The LaTeX of one report (note or chains view) for ``tex``'s engine."""
+    source = _source(file_result) if view == "note" else None
+    if source is None:
+        return render_latex(file_result, title=title, tex=tex)
+    return render_note_latex(file_result, source, title=title, tex=tex)
+
+
+def write_pdf(
+    file_result: FileResult, title: str, view: str, target: Path, warn: Warn
+) -> Path:
+    """Typeset and compile one PDF: XeLaTeX when every script can be set, else pdflatex.
+
+    When LaTeX cannot typeset one of the document's formulas, the PDF is made
+    again with every formula shown as its source, and ``warn`` says so."""
+    engine = unicode_engine() or latin_engine()
+    if engine is None:
+        raise ReportError(
+            "neither xelatex nor pdflatex is installed: cannot write PDF reports "
+            "(install TeX Live, as `.ci/run` does; or ask for html,tex)"
+        )
+    unicode = engine == unicode_engine()
+    tex = Tex(unicode=unicode)
+    try:
+        build = build_pdf(render_tex(file_result, title, view, tex), target, engine=engine)
+    except LatexError as first:
+        if first.timed_out:  # the same document as source would take as long
+            raise
+        tex = Tex(unicode=unicode, safe=True)
+        build = build_pdf(render_tex(file_result, title, view, tex), target, engine=engine)
+        reason = str(first).strip().splitlines()
+        warn(
+            f"{target.name}: LaTeX could not typeset a formula of {file_result.path}, "
+            f"so every formula is shown as its source ({reason[1] if len(reason) > 1 else ''})"
+        )
+    if tex.lost:
+        warn(
+            f"{target.name}: made with pdflatex, which cannot show {len(tex.lost)} characters "
+            f"of {file_result.path} (shown as ?): {''.join(list(tex.lost)[:20])}"
+        )
+    if build.missing:
+        warn(
+            f"{target.name}: no installed font has {len(build.missing)} characters of "
+            f"{file_result.path}: {''.join(build.missing[:20])}"
+        )
+    return build.path
+
+
 def write_reports(
     run: RunResult,
     out_dir: str | Path,
     formats: set[str] | frozenset[str] | list[str] | tuple[str, ...],
+    *,
+    view: str = "note",
+    warn: Warn | None = None,
 ) -> list[Path]:
     """Write ``<stem>.html`` / ``<stem>.tex`` / ``<stem>.pdf`` for every file of ``run``.
 
+    ``view``: ``note`` (the whole document with its verdicts) or ``chains``.
     Returns the written paths in order.  Never writes outside ``out_dir`` and
     never over a source document: a report whose name would be a checked
     file's own path gets the suffix ``.report`` (``notes.report.tex``).
-    Raises :class:`ReportError` for unknown formats, or for ``pdf`` when
-    pdflatex is not installed; :class:`derive.report.latex.LatexError` when
-    pdflatex fails.
+    ``warn`` hears about characters a PDF could not show.  Raises
+    :class:`ReportError` for unknown formats or views, or for ``pdf`` when no
+    LaTeX is installed; :class:`derive.report.pdf.LatexError` when LaTeX fails.
     """
-    from derive.report.html import render_html
-    from derive.report.latex import compile_pdf, render_latex
-
+    warn = warn or (lambda message: None)
     wanted = {f.strip().lower() for f in formats if f.strip()}
     unknown = wanted - set(FORMATS)
     if unknown:
         raise ReportError(
             f"unknown report format(s): {', '.join(sorted(unknown))} (use {', '.join(FORMATS)})"
         )
+    if view not in VIEWS:
+        raise ReportError(f"unknown view {view!r} (use {' or '.join(VIEWS)})")
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     folder = folder.resolve()
@@ -124,23 +168,17 @@ def write_reports(
     for file_result, stem in zip(run.files, _stems(run.files), strict=True):
         title = f"{Path(file_result.path).name} — derive report"
         if "html" in wanted:
-            written.append(
-                write_atomic(target(stem, "html"), render_html(file_result, title=title))
+            source = _source(file_result) if view == "note" else None
+            page = (
+                render_note_html(file_result, source, title=title)
+                if source is not None
+                else render_html(file_result, title=title)
             )
-        if "tex" in wanted or "pdf" in wanted:
-            tex = render_latex(file_result, title=title)
-            if "tex" in wanted:
-                written.append(write_atomic(target(stem, "tex"), tex))
-            if "pdf" in wanted:
-                pdf_target = target(stem, "pdf")
-                with tempfile.TemporaryDirectory(prefix="derive-report-") as tmp:
-                    tex_tmp = Path(tmp) / "report.tex"
-                    tex_tmp.write_text(tex, encoding="utf-8")
-                    result = compile_pdf(tex_tmp, pdf_target)
-                if result is None:
-                    raise ReportError(
-                        "pdflatex is not installed: cannot write PDF reports "
-                        "(install TeX Live, e.g. `.ci/run` does; or ask for html,tex)"
-                    )
-                written.append(result)
+            written.append(write_atomic(target(stem, "html"), page))
+        if "tex" in wanted:
+            unicode = unicode_engine() is not None or latin_engine() is None
+            tex = render_tex(file_result, title, view, Tex(unicode=unicode))
+            written.append(write_atomic(target(stem, "tex"), tex))
+        if "pdf" in wanted:
+            written.append(write_pdf(file_result, title, view, target(stem, "pdf"), warn))
     return written

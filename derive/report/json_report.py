@@ -62,6 +62,14 @@ def _step(step: StepResult) -> dict[str, Any]:
     }
     if step.expected_culprit is not None:
         out["expected_culprit"] = step.expected_culprit
+    out["counterexample_latex"] = (
+        dict(step.counterexample_latex) if step.counterexample_latex is not None else None
+    )
+    out["message_parts"] = (
+        [{kind: value} for kind, value in step.message_parts]
+        if step.message_parts is not None
+        else None
+    )
     return out
 
 
@@ -79,11 +87,14 @@ def _chain(chain: ChainResult) -> dict[str, Any]:
 
 
 def _file(file_result: FileResult) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "path": file_result.path,
         "errors": [_problem(p) for p in file_result.problems],
         "chains": [_chain(c) for c in file_result.chains],
     }
+    if file_result.cached:
+        out["cached"] = True  # extra: served from .derive-cache/
+    return out
 
 
 def _summary(summary: Summary) -> dict[str, Any]:

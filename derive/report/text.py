@@ -30,12 +30,13 @@ from derive.model import ChainResult, FileResult, Problem, RunResult, StepResult
 from derive.report._common import (
     RELATION_WORDS,
     SYMBOLS,
-    counterexample_pairs,
+    counterexample_entries,
     definition_text,
-    display_message,
+    display_parts,
     expectation_note,
     format_seconds,
     line_span,
+    plain_parts,
     summary_line,
 )
 
@@ -286,11 +287,13 @@ def _step_lines(step: StepResult, first: bool, verbose: bool, width: int, path: 
                 text.append(line, style=style)
             lines.append(text)
 
-    message = step.message if verbose else display_message(step, path)
+    message = plain_parts(display_parts(step, path))
+    if verbose and step.message_parts is None:
+        message = step.message
     if message and (verbose or step.verdict not in GOOD):
         labelled("", message, latex=False)
     if refuted or verbose:
-        pairs = counterexample_pairs(step)
+        pairs = counterexample_entries(step)
         if pairs:
             labelled("counterexample", ", ".join(f"{k} = {v}" for k, v in pairs),
                      latex=False, sep=", ")
@@ -393,6 +396,8 @@ def render_file(file_result: FileResult, console: Console, verbose: bool) -> Non
     title = Text(file_result.path, style="bold underline")
     if not file_result.ok:
         title.append("  ✗", style="bold red")
+    if file_result.cached:
+        title.append("  (unchanged: from the cache)", style="dim")
     console.print(title, overflow="fold")
     common = _common_section(file_result.chains)
     if common:
