@@ -30,7 +30,7 @@ import yaml
 
 from derive import safe_yaml
 from derive.domain import SymbolDomain
-from derive.model import VERDICTS, Problem
+from derive.model import UNPINNABLE_VERDICTS, VERDICTS, Problem
 
 Level = Literal["any", "document", "block"]
 
@@ -390,6 +390,11 @@ def _step_number(value: object) -> int:
 
 
 def _verdict(value: object) -> str:
+    if value in UNPINNABLE_VERDICTS:
+        raise _Invalid(
+            f"{value!r} cannot be pinned: an internal error is a bug in derive to report, "
+            "never an expected outcome"
+        )
     if value not in VERDICTS:
         hint = _suggest(str(value), VERDICTS)
         raise _Invalid(f"unknown verdict {_shown(value)}{hint}; one of {' '.join(VERDICTS)}")

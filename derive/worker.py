@@ -38,6 +38,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -69,13 +70,19 @@ class TaskResult:
     error: str = ""  # one line; empty when ok
     seconds: float = 0.0
     timed_out: bool = False
+    # the formatted traceback of an exception raised by the task ("" otherwise)
+    traceback: str = ""
+    out_of_memory: bool = False  # the task hit the memory limit (a documented limit)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, OSError) and exc.errno == errno.ENOMEM  # e.g. mmap, thread stacks
+    )
 
 
 def _describe(exc: BaseException, memory_mb: int | None) -> str:
-    out_of_memory = isinstance(exc, MemoryError) or (
-        isinstance(exc, OSError) and exc.errno == errno.ENOMEM  # e.g. mmap, thread stacks
-    )
-    if out_of_memory and memory_mb:
+    if _out_of_memory(exc) and memory_mb:
         return f"memory limit ({memory_mb} MB) exceeded"
     msg = " ".join(str(exc).split())  # one line
     if len(msg) > 300:
@@ -84,13 +91,27 @@ def _describe(exc: BaseException, memory_mb: int | None) -> str:
 
 
 def _call(fn: Callable[..., Any], args: tuple, timeout: float | None, memory_mb: int | None):
-    """Run fn(*args) -> (ok, value, error, timed_out); never raises."""
+    """Run fn(*args) -> (ok, value, error, timed_out, traceback, out_of_memory); never raises."""
     try:
-        return True, fn(*args), "", False
+        return True, fn(*args), "", False, "", False
     except TaskTimeout:
-        return False, None, f"timed out after {timeout} s", True
+        return _timed_out(timeout)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a result
-        return False, None, _describe(exc, memory_mb), False
+        trace = "" if _out_of_memory(exc) else _traceback_text(exc)
+        return False, None, _describe(exc, memory_mb), False, trace, _out_of_memory(exc)
+
+
+def _timed_out(timeout: float | None) -> tuple:
+    return False, None, f"timed out after {timeout} s", True, "", False
+
+
+def _traceback_text(exc: BaseException) -> str:
+    """The traceback as text, bounded (a deep SymPy recursion has thousands of frames)."""
+    try:
+        text = "".join(traceback.format_exception(exc, limit=-40))
+    except BaseException:  # noqa: BLE001 - formatting must never fail the result
+        return f"{type(exc).__name__}"
+    return text if len(text) <= 20000 else "…" + text[-20000:]
 
 
 # --------------------------------------------------------------------------- worker side
@@ -103,7 +124,7 @@ def _run_in_thread(fn: Callable[..., Any], args: tuple, timeout: float | None, m
         try:
             box.append(_call(fn, args, timeout, memory_mb))
         except TaskTimeout:  # landed between fn's return and the append
-            box.append((False, None, f"timed out after {timeout} s", True))
+            box.append(_timed_out(timeout))
 
     try:
         thread = threading.Thread(target=target, daemon=True)
@@ -117,7 +138,7 @@ def _run_in_thread(fn: Callable[..., Any], args: tuple, timeout: float | None, m
             ctypes.c_ulong(thread.ident), ctypes.py_object(TaskTimeout)
         )
     thread.join()  # if it is stuck in C, the parent kills us at timeout + grace
-    return box[0] if box else (False, None, f"timed out after {timeout} s", True)
+    return box[0] if box else _timed_out(timeout)
 
 
 def _worker_main(
@@ -166,19 +187,21 @@ def _worker_main(
         except EOFError:
             return
         except BaseException as exc:  # noqa: BLE001 - e.g. fn not importable here
-            reply: tuple = (False, None, _describe(exc, memory_mb), False)
+            error = _describe(exc, memory_mb)
+            reply: tuple = (False, None, error, False, _traceback_text(exc), False)
         else:
             if msg is None:
                 return
             fn, args, timeout = msg
             if init_error:
-                reply = (False, None, init_error, False)
+                reply = (False, None, init_error, False, "", False)
             else:
                 reply = _run_in_thread(fn, args, timeout, memory_mb)
         try:
             conn.send(reply)
         except Exception as exc:  # noqa: BLE001 - unpicklable or huge value
-            conn.send((False, None, "result not sendable: " + _describe(exc, memory_mb), False))
+            error = "result not sendable: " + _describe(exc, memory_mb)
+            conn.send((False, None, error, False, _traceback_text(exc), False))
 
 
 # --------------------------------------------------------------------------- parent side
@@ -332,17 +355,22 @@ class WorkerPool:
                 for w, (i, start) in list(busy.items()):
                     if w.conn in ready:
                         try:
-                            ok, value, error, timed_out = w.conn.recv()
+                            ok, value, error, timed_out, trace, oom = w.conn.recv()
                         except (EOFError, OSError):
-                            ok, value, error, timed_out = False, None, w.death(), False
+                            ok, value, error, timed_out, trace, oom = (
+                                False, None, w.death(), False, "", False
+                            )
                             self._discard(w)
                         except Exception as exc:  # noqa: BLE001 - result not loadable here
-                            ok, value, timed_out = False, None, False
+                            ok, value, timed_out, oom = False, None, False, False
                             error = "result not loadable: " + _describe(exc, None)
+                            trace = _traceback_text(exc)
                             idle.append(w)
                         else:
                             idle.append(w)
-                        results[i] = TaskResult(ok, value, error, now - start, timed_out)
+                        results[i] = TaskResult(
+                            ok, value, error, now - start, timed_out, trace, oom
+                        )
                     elif now - start >= limit:  # hard bound: kill and replace lazily
                         self._discard(w)
                         results[i] = TaskResult(
@@ -401,14 +429,14 @@ def _run_inline(fn: Callable[..., Any], args: tuple, timeout: float | None) -> T
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         try:
-            ok, value, error, timed_out = _call(fn, args, timeout, None)
+            ok, value, error, timed_out, trace, oom = _call(fn, args, timeout, None)
         except TaskTimeout:  # fired just after fn returned
-            ok, value, error, timed_out = False, None, f"timed out after {timeout} s", True
+            ok, value, error, timed_out, trace, oom = _timed_out(timeout)
     finally:
         if use_timer:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-    return TaskResult(ok, value, error, time.monotonic() - start, timed_out)
+    return TaskResult(ok, value, error, time.monotonic() - start, timed_out, trace, oom)
 
 
 def run_one(

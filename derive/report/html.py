@@ -149,7 +149,8 @@ _CSS = """
 :root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#fff;--soft:#f6f8fa;
 --proved:#1a7f37;--proved-bg:#dafbe1;--bounded:#1b7c83;--bounded-bg:#d8f5f3;
 --numeric:#0969da;--numeric-bg:#ddf4ff;--refuted:#cf222e;--refuted-bg:#ffebe9;
---undecided:#9a6700;--undecided-bg:#fff8c5;--unparsed:#8250df;--unparsed-bg:#fbefff}
+--undecided:#9a6700;--undecided-bg:#fff8c5;--unparsed:#8250df;--unparsed-bg:#fbefff;
+--error:#a40e26;--error-bg:#ffcecb}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);
@@ -179,6 +180,7 @@ font-weight:600;padding:1px 9px;border-radius:999px;border:1px solid currentColo
 .v-refuted{color:var(--refuted);background:var(--refuted-bg)}
 .v-undecided{color:var(--undecided);background:var(--undecided-bg)}
 .v-unparsed{color:var(--unparsed);background:var(--unparsed-bg)}
+.v-error{color:var(--error);background:var(--error-bg)}
 .tag{display:inline-block;font-size:.75rem;font-weight:600;padding:0 6px;border-radius:4px;
 margin:3px 4px 0 0;white-space:nowrap;border:1px solid var(--line);color:var(--muted);
 background:#fff}
@@ -310,6 +312,9 @@ def _evidence(step: StepResult, path: str = "") -> str:
         rows.append(("residual", math_html(r"\text{lhs} - \text{rhs} = " + step.residual)))
     if step.ratio:
         rows.append(("ratio", math_html(r"\frac{\text{lhs}}{\text{rhs}} = " + step.ratio)))
+    if step.traceback:  # verdict error: where derive failed, folded away
+        rows.append(("traceback", '<details><summary>show</summary>'
+                     f'<pre class="tex">{_esc(step.traceback)}</pre></details>'))
     if not rows:
         return ""
     body = "".join(f'<dt>{_esc(k)}</dt><dd><div class="m">{v}</div></dd>' for k, v in rows)

@@ -23,6 +23,7 @@ SUMMARY_KEYS = (
     "refuted",
     "undecided",
     "unparsed",
+    "error",
     "culprits",
     "seconds",
 )
@@ -62,6 +63,8 @@ def _step(step: StepResult) -> dict[str, Any]:
     }
     if step.expected_culprit is not None:
         out["expected_culprit"] = step.expected_culprit
+    if step.traceback:  # verdict "error": where derive failed (additive key)
+        out["traceback"] = step.traceback
     return out
 
 

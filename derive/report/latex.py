@@ -232,6 +232,7 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \definecolor{vrefuted}{HTML}{CF222E}
 \definecolor{vundecided}{HTML}{9A6700}
 \definecolor{vunparsed}{HTML}{8250DF}
+\definecolor{verror}{HTML}{A40E26}
 \definecolor{culpritbg}{HTML}{FFE3E0}
 \definecolor{muted}{HTML}{59636E}
 \newcommand{\vmark}[2]{\textcolor{v#1}{\textbf{#2}}}
@@ -241,6 +242,7 @@ _PREAMBLE = r"""\documentclass[10pt,a4paper]{article}
 \newcommand{\vrefuted}{\vmark{refuted}{$\times$\,refuted}}
 \newcommand{\vundecided}{\vmark{undecided}{?\,undecided}}
 \newcommand{\vunparsed}{\vmark{unparsed}{!\,unparsed}}
+\newcommand{\verror}{\vmark{error}{$\times$\,error}}
 \newcommand{\lineno}[1]{\textcolor{muted}{\footnotesize L#1}}
 \newcommand{\culprit}[1]{\colorbox{culpritbg}{$\displaystyle #1$}}
 \newcommand{\culprittag}[1]{\textcolor{vrefuted}{\footnotesize\textbf{culprit: line #1}}}
@@ -465,7 +467,8 @@ def render_latex(file: FileResult, *, title: str) -> str:
         + "\n\\medskip\n{\\footnotesize\\color{muted} Checked by derive. "
         + r"\vproved: holds symbolically; \vbounded: holds for every size in the declared range; "
         + r"\vnumeric: agrees at many points; \vrefuted: a checked counterexample exists; "
-        + r"\vundecided: nothing decided in time; \vunparsed: the line could not be read.\par}"
+        + r"\vundecided: nothing decided in time; \vunparsed: the line could not be read; "
+        + r"\verror: derive failed on the step (a bug to report).\par}"
         + "\n\\end{document}\n"
     )
 
