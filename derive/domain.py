@@ -69,6 +69,10 @@ class Domain:
                  over, 1..size.
     constraints: equalities that hold among the symbols (e.g. Σ_q y_q = 1).
     cases:       relations between indices that hold in this chain (q = j, q ≠ j).
+    varying:     quantities declared to vary (`depends: {v: t}`) -> how many
+                 variables: v(t) is any function of t, so a claim about it must
+                 hold for every function (unlike an unknown function, which is
+                 one particular function the document never names).
     """
 
     symbols: dict[sp.Symbol, SymbolDomain] = field(default_factory=dict)
@@ -76,6 +80,7 @@ class Domain:
     indices: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     constraints: list[sp.Eq] = field(default_factory=list)
     cases: list[sp.Basic] = field(default_factory=list)
+    varying: dict[str, int] = field(default_factory=dict)
 
     def domain_of(self, name: sp.Symbol) -> SymbolDomain:
         return self.symbols.get(name, REAL)

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 import sympy as sp
-from identities import IDENTITIES, MUTATIONS
+from identities import IDENTITIES, MUTATIONS, UNKNOWN_MEANING_MUTATIONS
 from sympy import Derivative as D
 from sympy import Eq, Ne, Sum, exp, log, sqrt
 
@@ -149,11 +149,12 @@ def test_value_sets_are_respected():
     assert decide_equal(y**2, y, Domain()).verdict == "refuted"
 
 
-def test_undefined_function_claim_is_refuted_with_a_concrete_function():
+def test_a_claim_about_an_unknown_function_is_not_refuted_by_choosing_one():
+    # d(fg)/dx = f'g holds when g is constant: the document never says what f, g are
     f, g = sp.Function("f"), sp.Function("g")
     decision = decide_equal(D(f(x) * g(x), x), D(f(x), x) * g(x), Domain())
-    assert decision.verdict == "refuted"
-    assert "f(t1)" in decision.counterexample
+    assert decision.verdict == "undecided" and decision.method == "unknown meaning"
+    assert "never defines" in decision.message and "f(x)" in decision.message
 
 
 # --- tier 3: symbolic proof under a budget ----------------------------------------------------
@@ -405,6 +406,14 @@ def test_every_mutation_is_refuted_with_a_confirmed_counterexample():
         f"total {sum(times):.1f} s"
     )
     assert not missed
+
+
+def test_near_misses_through_an_unknown_function_are_undecided_with_the_reason():
+    assert len(UNKNOWN_MEANING_MUTATIONS) >= 3
+    for case in UNKNOWN_MEANING_MUTATIONS:
+        decision = decide_equal(case.lhs, case.rhs, case.domain, budget=2.0)
+        assert decision.verdict == "undecided", (case.name, decision)
+        assert "never defines" in decision.message, (case.name, decision.message)
 
 
 def test_softmax_diagonal_is_proved_for_every_m_once_deltas_are_resolved():

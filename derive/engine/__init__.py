@@ -47,7 +47,7 @@ from .evaluate import fmt_number
 from .evidence import refutation, undefined_refutation
 from .forms import apply_cases, as_expr, doit, rename_bound_pair, undefined
 from .limits import Clock, limited
-from .proof import prove_zero
+from .proof import prove_generalised, prove_zero
 from .sampling import Instance, adaptive_refute
 from .sizes import Shape, decide_structured
 
@@ -84,8 +84,13 @@ def decide_implication(
 ) -> Decision:
     """Decide whether every domain point satisfying ``premise`` satisfies ``conclusion``."""
     clock = Clock(budget)
-    p_res = doit(apply_cases(premise.lhs - premise.rhs, sp.Integer(0), domain)[0], clock)
-    c_res = doit(apply_cases(conclusion.lhs - conclusion.rhs, sp.Integer(0), domain)[0], clock)
+    p_res, c_res = apply_cases(premise.lhs - premise.rhs, conclusion.lhs - conclusion.rhs, domain)
+    # a summation index named like a free one would be replaced with it at a point
+    p_res, c_res = rename_bound_pair(p_res, c_res)
+    shape = Shape.of(p_res, c_res, domain)
+    if shape.sizes or shape.indices:
+        return equations.decide_structured_implication(p_res, c_res, shape, domain, seed, clock)
+    p_res, c_res = doit(p_res, clock), doit(c_res, clock)
     if p_res is None or c_res is None:
         return Decision("undecided", "timeout", message="evaluating the equations ran out of time")
     inst = Instance.build(p_res, c_res, domain, {}, random.Random(seed))
@@ -137,13 +142,22 @@ def _decide_instance(inst: Instance, rng: random.Random, clock: Clock) -> Decisi
     if inst.lhs == inst.rhs:
         return Decision("proved", "identical", message="identical after evaluation")
     probe = sampling.probe(inst, rng)
+    # a difference that may come from a name without meaning is held, not refuted:
+    # the proofs may still show the step holds for every meaning
+    held: Decision | None = None
     if probe.counterexample is not None:
-        return refutation(inst, probe.counterexample, clock)
-    if probe.undefined_at is not None:
-        return undefined_refutation(inst, probe.undefined_at)
+        held = refutation(inst, probe.counterexample, clock)
+    elif probe.undefined_at is not None:
+        held = undefined_refutation(inst, probe.undefined_at, clock)
+    if held is not None and held.verdict == "refuted":
+        return held
     method = prove_zero(inst.lhs - inst.rhs, inst, clock)
     if method:
         return Decision("proved", method)
+    if held is None and (method := prove_generalised(inst, clock)):
+        return Decision("proved", method, message="holds whatever the unknown names are")
+    if held is not None:
+        return held
     late = adaptive_refute(inst, probe.agreed_points[:2], clock)
     if late is not None:
         return refutation(inst, late, clock, shrink=False)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from .forms import or_
 from .limits import Clock, limited
 from .sampling import Instance
 
@@ -21,13 +22,16 @@ def prove_zero(diff: sp.Expr, inst: Instance | None, clock: Clock) -> str | None
     if diff == 0:
         return "identical"
     if inst is not None and inst.space.dependent:  # on the constraint set, y_m = 1 - Σ others
-        diff = diff.xreplace(dict(inst.space.dependent))
+        # (a derivative in y_m cannot take the substitution: then prove without it)
+        diff = or_(limited(lambda: diff.xreplace(dict(inst.space.dependent)), 1.0), diff)
     canon_deadline = clock.share(0.5)
     for name, rewrite in CANONICAL_STAGES:
         if is_zero_after(rewrite, diff, min(canon_deadline.left(), clock.left())):
             return name
-    if inst is not None and inst.interval_subs:
-        moved = diff.xreplace(inst.interval_subs)
+    moved = None
+    if inst is not None and inst.interval_subs:  # None: a derivative in y cannot take it
+        moved = limited(lambda: diff.xreplace(inst.interval_subs), 1.0)
+    if moved is not None:
         for name, rewrite in CANONICAL_STAGES[:3]:
             if is_zero_after(rewrite, moved, min(canon_deadline.left(), clock.left())):
                 return f"{name} on the open intervals"
@@ -35,6 +39,37 @@ def prove_zero(diff: sp.Expr, inst: Instance | None, clock: Clock) -> str | None
         if is_zero_after(rewrite, diff, clock.left()):
             return name
     return None
+
+
+FREE_OF_SECONDS = 0.5  # cap on one rewrite of the independence test
+
+
+def free_of(diff: sp.Expr, symbols: set[sp.Basic], clock: Clock) -> sp.Expr | None:
+    """diff rewritten without any of ``symbols``, or None.
+
+    A proof that diff does not depend on them: cancel/together (after expand,
+    or expand_log without force) are identities wherever both forms are
+    defined, so when the rewritten form has none of the symbols, their values
+    cannot change diff.  (A derivative in them, or sampling, would not be a
+    proof: it is zero almost everywhere across a branch cut too.)  Granted a
+    floor of time even when the clock is spent: a refutation waits on it."""
+    if not (diff.free_symbols & symbols):
+        return diff
+    seconds = min(FREE_OF_SECONDS, max(clock.left(), 0.2))
+    for _, rewrite in CANONICAL_STAGES[:3]:
+        out = limited(lambda r=rewrite: r(diff), seconds)
+        if out is not None and not (out.free_symbols & symbols):
+            return out
+    return None
+
+
+def prove_generalised(inst: Instance, clock: Clock) -> str | None:
+    """A proof with every unknown as a free value (``meaning``): it holds for every
+    meaning of the unknowns.  Only worth trying when that form differs."""
+    if not inst.general.unknowns:
+        return None
+    method = prove_zero(inst.probe_lhs - inst.probe_rhs, inst, clock)
+    return f"{method} (unknowns as free values)" if method else None
 
 
 def is_zero_after(rewrite: Callable[[sp.Expr], sp.Expr], diff: sp.Expr, seconds: float) -> bool:
