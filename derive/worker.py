@@ -13,14 +13,22 @@ warm worker (imports, SymPy caches).
   group, with ``RLIMIT_AS`` set to ``memory_mb`` and ``PR_SET_PDEATHSIG`` so they
   die with the thread that started them.  ``fn`` and its args/results go through
   pipes with pickle; ``fn`` must be a picklable top-level function.
+* Time is CPU time: ``timeout`` is the CPU time a task may use, so that how busy
+  the machine is (other processes, ``--jobs``) changes how long a task takes, never
+  what it may compute, and so never its result.  A task that waits without
+  computing (blocked in C, or starved) is stopped by a wall-clock backstop of
+  ``WALL_FACTOR × timeout``.
 * Soft bound: the task runs in a big-stack thread (deep SymPy recursion without
-  segfaults); at ``timeout`` the worker raises ``TaskTimeout`` in that thread via
+  segfaults); when that thread has used ``timeout`` seconds of CPU (or the wall
+  backstop passes) the worker raises ``TaskTimeout`` in it via
   ``PyThreadState_SetAsyncExc`` (a SIGALRM handler only runs in the main thread;
   both act at the next bytecode, neither interrupts a C call).  The worker is then
   reused, so a task interrupted mid-way must not leave global state half-updated.
-* Hard bound: at ``timeout + grace`` the parent kills the worker's process group,
-  records a timed-out result and starts a fresh worker on demand.  A worker that
-  dies (segfault, OOM kill) likewise yields a failed result and is replaced.
+* Hard bound: when the worker process has used ``timeout + grace`` CPU seconds on
+  the task (read from /proc), or ``WALL_FACTOR × timeout + grace`` wall seconds
+  have passed, the parent kills the worker's process group, records a timed-out
+  result and starts a fresh worker on demand.  A worker that dies (segfault, OOM
+  kill) likewise yields a failed result and is replaced.
 * Inline mode (``jobs=0`` or ``inline=True``): tasks run in the calling thread,
   with only the soft bound (``setitimer``; main thread only) and no memory guard.
   For debugging (pdb, tracebacks) and where forking is impossible.
@@ -54,6 +62,8 @@ __all__ = ["TaskResult", "TaskTimeout", "WorkerPool", "run_one"]
 STACK_BYTES = 256 * 2**20
 STARTUP_TIMEOUT = 60.0  # seconds for a worker to start and run the initializer
 STACK_BYTES_PER_FRAME = 8192  # generous; gives a recursion limit of 32768 for 256 MB
+WALL_FACTOR = 3.0  # wall-clock backstop: a task of T CPU seconds ends by WALL_FACTOR * T
+POLL_SECONDS = 0.25  # how often the parent reads a busy worker's CPU time
 
 
 class TaskTimeout(BaseException):
@@ -119,9 +129,11 @@ def _traceback_text(exc: BaseException) -> str:
 
 def _run_in_thread(fn: Callable[..., Any], args: tuple, timeout: float | None, memory_mb: int):
     box: list[tuple] = []
+    clock: list[int | None] = []  # the task thread's CPU clock, taken by the thread itself
 
     def target() -> None:
         try:
+            clock.append(_own_cpu_clock())
             box.append(_call(fn, args, timeout, memory_mb))
         except TaskTimeout:  # landed between fn's return and the append
             box.append(_timed_out(timeout))
@@ -131,7 +143,7 @@ def _run_in_thread(fn: Callable[..., Any], args: tuple, timeout: float | None, m
         thread.start()
     except (MemoryError, RuntimeError):  # no room for the stack: run it here
         return _call(fn, args, timeout, memory_mb)
-    thread.join(timeout)
+    _join_within(thread, timeout, clock)
     if thread.is_alive() and thread.ident is not None:
         # Soft bound: raise TaskTimeout in the task thread at its next bytecode.
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
@@ -139,6 +151,55 @@ def _run_in_thread(fn: Callable[..., Any], args: tuple, timeout: float | None, m
         )
     thread.join()  # if it is stuck in C, the parent kills us at timeout + grace
     return box[0] if box else _timed_out(timeout)
+
+
+def _own_cpu_clock() -> int | None:
+    """The calling thread's CPU clock id.  Taken by the thread itself while it
+    runs: pthread_getcpuclockid on a thread that has ended reads freed memory
+    (a segfault), while clock_gettime on the id of an ended thread only fails."""
+    try:
+        return time.pthread_getcpuclockid(threading.get_ident())
+    except (AttributeError, OSError):
+        return None
+
+
+def _join_within(thread: threading.Thread, timeout: float | None, clock: list) -> None:
+    """Wait for the task thread until it ends, has used ``timeout`` CPU seconds, or
+    the wall backstop passes."""
+    if timeout is None:
+        thread.join()
+        return
+    started = time.monotonic()
+    wall_end = started + timeout * WALL_FACTOR
+    while thread.is_alive():
+        clock_id = clock[0] if clock else None
+        if clock_id is None and (clock or time.monotonic() - started > 1.0):
+            wall_end = min(wall_end, started + timeout)  # no thread clock: the wall clock
+        left = wall_end - time.monotonic()
+        if clock_id is not None:
+            try:
+                left = min(left, timeout - time.clock_gettime(clock_id))
+            except OSError:  # the thread has just ended
+                return
+        if left <= 0:
+            return
+        thread.join(min(left, 0.05) if not clock else left)  # CPU runs no faster than wall
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds a process has used (user + system), from /proc; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+try:
+    _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+except (AttributeError, ValueError, OSError):
+    _CLOCK_TICKS = 100
 
 
 def _worker_main(
@@ -336,7 +397,9 @@ class WorkerPool:
         pending = deque(enumerate(args_list))
         idle = list(self._workers)
         busy: dict[_Worker, tuple[int, float]] = {}  # worker -> (task index, start)
-        limit = math.inf if timeout is None else timeout + self.grace
+        cpu_at_start: dict[_Worker, float | None] = {}
+        limit = math.inf if timeout is None else timeout + self.grace  # CPU seconds
+        backstop = math.inf if timeout is None else timeout * WALL_FACTOR + self.grace
         try:
             while pending or busy:
                 while pending and len(busy) < self.jobs:
@@ -348,8 +411,8 @@ class WorkerPool:
                         continue
                     w = self._send(idle, payload)
                     busy[w] = (i, time.monotonic())
-                first_start = min(start for _, start in busy.values())
-                wait_for = max(0.0, first_start + limit - time.monotonic())
+                    cpu_at_start[w] = _process_cpu(w.pid)
+                wait_for = self._hard_wait(busy, cpu_at_start, limit, backstop)
                 ready = wait([w.conn for w in busy], None if math.isinf(wait_for) else wait_for)
                 now = time.monotonic()
                 for w, (i, start) in list(busy.items()):
@@ -371,7 +434,8 @@ class WorkerPool:
                         results[i] = TaskResult(
                             ok, value, error, now - start, timed_out, trace, oom
                         )
-                    elif now - start >= limit:  # hard bound: kill and replace lazily
+                    elif self._over(w, start, now, cpu_at_start, limit, backstop):
+                        # hard bound: kill and replace lazily
                         self._discard(w)
                         results[i] = TaskResult(
                             False, None, f"timed out after {timeout} s", now - start, True
@@ -386,6 +450,29 @@ class WorkerPool:
                 self._discard(w)
             raise
         return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _spent(w: _Worker, start: float, now: float, cpu_at_start: dict) -> float:
+        """CPU seconds the worker has spent on its task (wall seconds where /proc
+        cannot tell)."""
+        before = cpu_at_start.get(w)
+        cpu = _process_cpu(w.pid) if before is not None else None
+        return now - start if cpu is None or before is None else cpu - before
+
+    def _over(self, w, start, now, cpu_at_start, limit, backstop) -> bool:
+        return now - start >= backstop or self._spent(w, start, now, cpu_at_start) >= limit
+
+    def _hard_wait(self, busy, cpu_at_start, limit, backstop) -> float:
+        """Seconds until the first busy task could reach its hard bound."""
+        if math.isinf(limit):
+            return math.inf
+        now = time.monotonic()
+        waits = []
+        for w, (_, start) in busy.items():
+            cpu_left = limit - self._spent(w, start, now, cpu_at_start)
+            wall_left = backstop - (now - start)
+            waits.append(min(wall_left, max(cpu_left, 0.0), POLL_SECONDS))
+        return max(0.0, min(waits))
 
     def _send(self, idle: list[_Worker], payload: bytes) -> _Worker:
         """Send a task to an idle worker (starting one if needed); replace dead ones."""

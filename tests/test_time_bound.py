@@ -103,6 +103,29 @@ def test_an_outer_limit_is_not_lost_inside_an_inner_one() -> None:
     assert time.monotonic() - started < 1.5
 
 
+def test_the_soft_limit_counts_the_threads_cpu_time_not_the_wall_clock() -> None:
+    # A step's verdict must not depend on machine load: time the thread spends
+    # waiting (here: sleeping, as it would while another process has the core)
+    # does not count against its budget; only the wall-clock backstop does.
+    from derive.engine.limits import WALL_FACTOR, Clock, limited
+
+    assert limited(lambda: time.sleep(0.4) or "slept", 0.25) == "slept"
+    started = time.monotonic()
+    def wait_long() -> None:
+        for _ in range(100):  # (an asynchronous exception lands between the sleeps)
+            time.sleep(0.05)
+
+    assert limited(wait_long, 0.25) is None  # the backstop: WALL_FACTOR x 0.25 s
+    assert time.monotonic() - started < 0.25 * WALL_FACTOR + 1.0
+    clock = Clock(0.25)
+    time.sleep(0.3)
+    assert clock.left() > 0.1  # waiting spent little of it (the wall backstop a third)
+    end = time.thread_time() + 0.3
+    while time.thread_time() < end:  # computing spends it
+        pass
+    assert clock.left() <= 0
+
+
 def test_a_call_that_ends_in_time_leaves_no_exception_behind() -> None:
     from derive.engine.limits import limited
 
