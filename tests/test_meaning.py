@@ -92,22 +92,25 @@ def test_a_rule_the_step_misapplies_to_unknown_functions_is_undecided_not_refute
     undecided_because(decide_equal(D(f(x) * g(x), x), D(f(x), x) * g(x), Domain()), "f(x)")
 
 
+# (the engine runs in this thread: its CPU time is what the budget bounds)
+
+
 def test_an_unknown_function_of_ten_arguments_needs_no_value():
     args = sp.symbols("x1:11", real=True)
-    start = time.monotonic()
+    start = time.thread_time()
     assert decide_equal(f(*args) + 1, f(*args), Domain(), budget=BUDGET).verdict == "refuted"
     undecided_because(decide_equal(f(*args), sp.Integer(0), Domain(), budget=BUDGET), "f(x1")
-    assert time.monotonic() - start < 2 * BUDGET
+    assert time.thread_time() - start < 2 * BUDGET
 
 
 def test_hundreds_of_unknown_names_end_in_a_verdict_within_the_budget():
     heads = [sp.Function(f"f{j}") for j in range(300)]
     total = sp.Add(*[head(x) for head in heads])
-    start = time.monotonic()
+    start = time.thread_time()
     carried = decide_equal(total + (a + b) ** 2, total + a**2 + b**2, Domain(), budget=BUDGET)
     other = sp.Add(*[head(y) for head in heads])
     open_ = decide_equal(total, other, Domain(), budget=BUDGET)
-    assert time.monotonic() - start < 4 * BUDGET
+    assert time.thread_time() - start < 4 * BUDGET
     assert carried.verdict == "refuted"
     undecided_because(open_, "and 597 more")
 
@@ -171,9 +174,9 @@ def test_one_letter_in_five_roles_ends_in_a_verdict_with_the_reason():
     xs = sp.Symbol("x", real=True)
     xf = sp.Function("x")
     lhs = xs + X[i] + xf(t) + xf(a, b) + D(xf(t), t)
-    start = time.monotonic()
+    start = time.thread_time()
     decision = decide_equal(lhs, sp.Integer(0), SIZES, budget=BUDGET)
-    assert time.monotonic() - start < 2 * BUDGET
+    assert time.thread_time() - start < 2 * BUDGET
     undecided_because(decision, "x is used as a value x and as a family x_i")
     roles, plain = two_roles([lhs])
     assert "function of 1 argument and as a function of 2 arguments" in roles["x"]

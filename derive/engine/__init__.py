@@ -154,7 +154,7 @@ def _decide_instance(inst: Instance, rng: random.Random, clock: Clock) -> Decisi
     method = prove_zero(inst.lhs - inst.rhs, inst, clock)
     if method:
         return Decision("proved", method)
-    if held is None and (method := prove_generalised(inst, clock)):
+    if method := prove_generalised(inst, clock, held=held is not None):
         return Decision("proved", method, message="holds whatever the unknown names are")
     if held is not None:
         return held

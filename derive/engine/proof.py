@@ -63,13 +63,51 @@ def free_of(diff: sp.Expr, symbols: set[sp.Basic], clock: Clock) -> sp.Expr | No
     return None
 
 
-def prove_generalised(inst: Instance, clock: Clock) -> str | None:
+CONGRUENCE_PAIRS = 24  # pairs of applications of one name whose arguments are compared
+ARGUMENT_PROOF_SECONDS = 0.3  # for the proof that two arguments are equal
+
+
+def prove_generalised(inst: Instance, clock: Clock, *, held: bool = False) -> str | None:
     """A proof with every unknown as a free value (``meaning``): it holds for every
-    meaning of the unknowns.  Only worth trying when that form differs."""
-    if not inst.general.unknowns:
+    meaning of the unknowns.  Two applications of one name to arguments proved
+    equal (γ(sin²x + cos²x) and γ(1)) are one value: congruence, sound for every
+    function.  ``held``: the probe already saw the free form differ, so only the
+    congruence can help."""
+    general = inst.general
+    if not general.unknowns:
         return None
-    method = prove_zero(inst.probe_lhs - inst.probe_rhs, inst, clock)
-    return f"{method} (unknowns as free values)" if method else None
+    diff = inst.probe_lhs - inst.probe_rhs
+    if not held and (method := prove_zero(diff, inst, clock)):
+        return f"{method} (unknowns as free values)"
+    merged = _congruent(general.unknowns, clock)
+    if not merged:
+        return None
+    method = prove_zero(diff.xreplace(merged), inst, clock)
+    return f"{method} (unknowns as free values, equal arguments)" if method else None
+
+
+def _congruent(unknowns: list, clock: Clock) -> dict[sp.Symbol, sp.Symbol]:
+    """generic value -> the one it equals, for applications f(a…) and f(b…) of the
+    same name whose arguments are proved equal pairwise."""
+    by_head: dict[tuple, list] = {}
+    for u in unknowns:
+        if u.kind in ("function", "operator"):
+            by_head.setdefault((u.atom.func, len(u.atom.args)), []).append(u)
+    merged: dict[sp.Symbol, sp.Symbol] = {}
+    pairs = 0
+    for group in by_head.values():
+        for i, first in enumerate(group):
+            for second in group[i + 1 :]:
+                if second.symbol in merged or pairs >= CONGRUENCE_PAIRS or clock.left() <= 0:
+                    continue
+                pairs += 1
+                budget = Clock(min(ARGUMENT_PROOF_SECONDS, max(clock.left(), 0.0)))
+                if all(
+                    prove_zero(a - b, None, budget)
+                    for a, b in zip(first.atom.args, second.atom.args, strict=True)
+                ):
+                    merged[second.symbol] = merged.get(first.symbol, first.symbol)
+    return merged
 
 
 def is_zero_after(rewrite: Callable[[sp.Expr], sp.Expr], diff: sp.Expr, seconds: float) -> bool:

@@ -341,7 +341,8 @@ def _prove_instances(
         if inst.lhs == inst.rhs or prove_zero(inst.lhs - inst.rhs, inst, per):
             held.pop(i, None)  # holds for every meaning after all
             continue
-        if i not in held and prove_generalised(inst, per):
+        if prove_generalised(inst, per, held=i in held):
+            held.pop(i, None)
             continue
         late = adaptive_refute(inst, probes[i].agreed_points[:1], per)
         if late is not None:
