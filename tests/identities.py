@@ -443,3 +443,32 @@ MUTATIONS: list[Case] = [c for c in _ALL_MUTATIONS if not _through_unknown(c)]
 # Near misses that change what an unknown function contributes (d(fg)/dx = f'g holds
 # when g is constant): the document never says what f is, so never refuted.
 UNKNOWN_MEANING_MUTATIONS: list[Case] = [c for c in _ALL_MUTATIONS if _through_unknown(c)]
+
+
+# --- the same identities around names whose meaning is left open ----------------------
+# (issue 13: rewritten with undefined names and opaque operators around it, a
+# true identity is never refuted, and proved as often as it is plain)
+
+
+class OpaqueE(sp.Function):
+    """An operator the document gives no rules for, as the reader builds E[·]."""
+
+    opaque = True
+    nargs = 1
+
+
+_xi = sp.Symbol("xi", real=True)
+_h = sp.Function("h")
+_gamma = sp.Function("gamma")
+WRAPS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "h(xi) + .": lambda e: _h(_xi) + e,
+    "gamma(.)": lambda e: _gamma(e),
+    "E[.]": lambda e: OpaqueE(e),
+    "h(xi) * .": lambda e: _h(_xi) * e,
+    "dh/dxi + .": lambda e: D(_h(_xi), _xi) + e,
+}
+
+
+def wrapped(case: Case, kind: str) -> Case:
+    wrap = WRAPS[kind]
+    return Case(f"{case.name} in {kind}", wrap(case.lhs), wrap(case.rhs), case.domain)

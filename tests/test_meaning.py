@@ -320,3 +320,27 @@ def test_interval_reparametrisation_skips_a_derivative_in_the_variable():
     unit = Domain(symbols={theta: SymbolDomain("interval", Fraction(0), Fraction(1))})
     decision = decide_equal(D(f(theta), theta) * theta, theta * D(f(theta), theta) + 0, unit)
     assert decision.verdict == "proved"
+
+
+# --- the identity corpus around unknown names (issue 13, item 5) -------------------------
+
+
+def test_true_identities_around_unknown_names_are_never_refuted_and_still_proved():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from identities import IDENTITIES, WRAPS, wrapped
+
+    sample = IDENTITIES[::6]  # bench/fuzz.py --identities runs all of them
+    lost, refuted = [], []
+    for case in sample:
+        plain = decide_equal(case.lhs, case.rhs, case.domain, budget=2.0).verdict
+        for kind in WRAPS:
+            wrap = wrapped(case, kind)
+            verdict = decide_equal(wrap.lhs, wrap.rhs, wrap.domain, budget=2.0).verdict
+            if verdict == "refuted":
+                refuted.append(wrap.name)
+            if plain in ("proved", "bounded") and verdict not in ("proved", "bounded"):
+                lost.append((wrap.name, verdict))
+    assert not refuted
+    assert not lost
