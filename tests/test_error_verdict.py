@@ -166,4 +166,7 @@ def test_pytest_item_fails_on_an_error(broken_engine, pytester, document):
     (pytester.path / "derivations" / "steps.md").write_text(DOCUMENT, encoding="utf-8")
     result = pytester.runpytest_inprocess("derivations")
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["*error*please report*"])
+    result.stdout.fnmatch_lines(["*error: derive itself failed on this step*", "*please report*"])
+    assert "_boom" not in result.stdout.str()  # the traceback only with -v
+    verbose = pytester.runpytest_inprocess("derivations", "-v")
+    verbose.stdout.fnmatch_lines(["*traceback:*", "*in _boom*"])

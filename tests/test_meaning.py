@@ -344,3 +344,25 @@ def test_true_identities_around_unknown_names_are_never_refuted_and_still_proved
                 lost.append((wrap.name, verdict))
     assert not refuted
     assert not lost
+
+
+FIVE_ROLES = r"""---
+derive:
+  functions: ['x(t)']
+---
+# One letter, five roles
+
+$$
+x + x_i + x(t) + x(a, b) + \frac{dx}{dt} = 0
+$$
+
+$$
+x_i + x(t) + \frac{dx}{dt} = x(t) + 2
+$$
+"""
+
+
+def test_a_document_using_one_letter_in_five_roles_gets_reasons_not_refutations(tmp_path):
+    found = check(tmp_path, FIVE_ROLES)
+    assert found and all(s.verdict in ("unparsed", "undecided") for s in found)
+    assert all(s.message for s in found)
