@@ -366,3 +366,10 @@ def test_a_document_using_one_letter_in_five_roles_gets_reasons_not_refutations(
     found = check(tmp_path, FIVE_ROLES)
     assert found and all(s.verdict in ("unparsed", "undecided") for s in found)
     assert all(s.message for s in found)
+
+
+def test_an_approximate_value_of_an_unknown_function_is_undecided_with_the_reason():
+    from derive.engine import decide_approx
+
+    decision = decide_approx(gamma(1), 2, sp.Rational(67, 100), Domain())
+    undecided_because(decision, "γ(1)")

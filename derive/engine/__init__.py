@@ -44,9 +44,10 @@ from ..domain import Domain
 from . import equations, sampling
 from .decision import UNDEFINED, Decision, fallback
 from .evaluate import fmt_number
-from .evidence import refutation, undefined_refutation
+from .evidence import refutation, undefined_refutation, unknown_meaning_of
 from .forms import apply_cases, as_expr, doit, rename_bound_pair, undefined
 from .limits import Clock, limited
+from .meaning import generalise
 from .proof import prove_generalised, prove_zero
 from .sampling import Instance, adaptive_refute
 from .sizes import Shape, decide_structured
@@ -101,8 +102,10 @@ def decide_approx(
     lhs: sp.Expr, rhs_number_latex_digits: int, rhs: sp.Expr, domain: Domain
 ) -> Decision:
     """Decide ``lhs ≈ rhs`` where rhs is a number written with the given decimal places."""
-    del domain  # a numeric claim: nothing is sampled
     lhs, rhs = as_expr(lhs), as_expr(rhs)
+    general = generalise(lhs, rhs, domain.varying)
+    if general.unknowns:  # γ(1) ≈ 0.5: a value of a function the document never gives
+        return unknown_meaning_of(general)
     value = limited(lambda: lhs.doit(), 2.0)
     if value is None or value.free_symbols or rhs.free_symbols:
         return Decision(
