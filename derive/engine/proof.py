@@ -79,14 +79,14 @@ def prove_generalised(inst: Instance, clock: Clock, *, held: bool = False) -> st
     diff = inst.probe_lhs - inst.probe_rhs
     if not held and (method := prove_zero(diff, inst, clock)):
         return f"{method} (unknowns as free values)"
-    merged = _congruent(general.unknowns, clock)
+    merged = _congruent(general.unknowns, inst, clock)
     if not merged:
         return None
     method = prove_zero(diff.xreplace(merged), inst, clock)
     return f"{method} (unknowns as free values, equal arguments)" if method else None
 
 
-def _congruent(unknowns: list, clock: Clock) -> dict[sp.Symbol, sp.Symbol]:
+def _congruent(unknowns: list, inst: Instance, clock: Clock) -> dict[sp.Symbol, sp.Symbol]:
     """generic value -> the one it equals, for applications f(a…) and f(b…) of the
     same name whose arguments are proved equal pairwise."""
     by_head: dict[tuple, list] = {}
@@ -103,7 +103,7 @@ def _congruent(unknowns: list, clock: Clock) -> dict[sp.Symbol, sp.Symbol]:
                 pairs += 1
                 budget = Clock(min(ARGUMENT_PROOF_SECONDS, max(clock.left(), 0.0)))
                 if all(
-                    prove_zero(a - b, None, budget)
+                    prove_zero(a - b, inst, budget)  # with the domain's rewrites
                     for a, b in zip(first.atom.args, second.atom.args, strict=True)
                 ):
                     merged[second.symbol] = merged.get(first.symbol, first.symbol)

@@ -168,6 +168,8 @@ class Instance:
         domains = _domains_for(probe_l, probe_r, cons, domain)
         space = _build_space(domains, cons, probe_l, probe_r)
         variables = sorted(domains, key=lambda s: s.name)
+        # proofs also see the symbols inside unknowns (γ(a) with a ∈ (0, 1))
+        proof_domains = {**_domains_for(lhs, rhs, cons, domain), **domains}
         return Instance(
             lhs,
             rhs,
@@ -178,7 +180,7 @@ class Instance:
             fixed,
             general,
             text,
-            _interval_substitutions(domains),
+            _interval_substitutions(proof_domains),
         )
 
 
