@@ -171,9 +171,9 @@ def test_simplify_hang_returns_numeric_within_the_budget():
     others = [exp(zs[2] - zk) for zk in zs if zk != zs[2]]  # the sign-flipped stable form
     hard = D(log(sum(exp(s) for s in zs)), zs[2]).doit() - 1 / (1 + sum(others))
     lhs = sp.atan(exp(hard)) + sp.atan(exp(-hard))  # = π/2 for every real argument
-    start = time.monotonic()
+    start = time.thread_time()  # the budget is CPU time of this thread
     decision = decide_equal(lhs, sp.pi / 2, Domain(), budget=1.0)
-    assert time.monotonic() - start < 5
+    assert time.thread_time() - start < 5
     assert decision.verdict in {"numeric", "undecided"}
 
 
