@@ -192,6 +192,8 @@ def build_environment(
             env.substitutions.append((env.parse(lhs), env.parse(rhs)))
         except LatexError as exc:
             env.problems.append(f"substitution {lhs} = {rhs}: {exc}")
+    for rule in env.substitutions:
+        env.domain.mentioned |= {s for side in rule for s in side.free_symbols}
     for source in all_definitions:
         try:
             definition = parse_definition(env, source)

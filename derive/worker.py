@@ -62,7 +62,7 @@ __all__ = ["TaskResult", "TaskTimeout", "WorkerPool", "run_one"]
 STACK_BYTES = 256 * 2**20
 STARTUP_TIMEOUT = 60.0  # seconds for a worker to start and run the initializer
 STACK_BYTES_PER_FRAME = 8192  # generous; gives a recursion limit of 32768 for 256 MB
-WALL_FACTOR = 5.0  # wall-clock backstop: a task of T CPU seconds ends by WALL_FACTOR * T
+WALL_FACTOR = 10.0  # wall-clock backstop: a task of T CPU seconds ends by WALL_FACTOR * T
 POLL_SECONDS = 0.25  # how often the parent reads a busy worker's CPU time
 
 

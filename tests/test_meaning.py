@@ -373,3 +373,24 @@ def test_an_approximate_value_of_an_unknown_function_is_undecided_with_the_reaso
 
     decision = decide_approx(gamma(1), 2, sp.Rational(67, 100), Domain())
     undecided_because(decision, "γ(1)")
+
+
+# --- NAME = expression, NAME given no other meaning --------------------------------------
+
+
+def test_a_step_that_introduces_a_name_reads_as_its_definition_not_a_claim():
+    a1 = X[1]
+    decision = decide_equal(a1, sp.Rational(6, 5), Domain())  # a_1 = 1.2 in a list of values
+    assert decision.verdict == "undecided" and decision.method == "a definition"
+    assert "definition of x_1" in decision.message
+    recurrence = decide_equal(X[n + 1], sp.log(sp.exp(X[n]) - X[n]), Domain())
+    assert recurrence.method == "a definition"  # x_{n+1} from x_n
+    alpha = sp.Symbol("alpha", real=True)
+    assert decide_equal(1 / (t + 1), alpha, Domain()).method == "a definition"
+
+
+def test_a_declared_name_or_one_on_both_sides_is_still_checked():
+    declared = Domain(symbols={y: SymbolDomain()})
+    assert decide_equal(y, 2 * x, declared).verdict == "refuted"  # y is a declared variable
+    assert decide_equal(x, x + 1, Domain()).verdict == "refuted"  # x occurs on both sides
+    assert decide_equal((a + b) ** 2, a**2 + b**2, Domain()).verdict == "refuted"

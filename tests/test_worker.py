@@ -82,6 +82,16 @@ def sleep_then_return(seconds: float, value: object) -> object:
     return value
 
 
+def compute_then_return(seconds: float, value: object) -> object:
+    """Like sleep_then_return, but spending the time computing: the bounds count CPU."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+    if value == "fail":
+        raise KeyError(value)
+    return value
+
+
 def unpicklable_result():
     return lambda: None
 
@@ -239,9 +249,9 @@ def test_results_keep_input_order_and_match_between_jobs_1_and_2(no_leaks):
         return [(r.ok, r.value, r.error, r.timed_out) for r in results]
 
     with WorkerPool(jobs=1, timeout=0.5, grace=0.2) as one:
-        serial = one.run(sleep_then_return, args)
+        serial = one.run(compute_then_return, args)
     with WorkerPool(jobs=2, timeout=0.5, grace=0.2) as two:
-        parallel = two.run(sleep_then_return, args)
+        parallel = two.run(compute_then_return, args)
     assert outcome(serial) == outcome(parallel)
     assert outcome(parallel) == [
         (True, "a", "", False),

@@ -47,7 +47,7 @@ from .evaluate import fmt_number
 from .evidence import refutation, undefined_refutation, unknown_meaning_of
 from .forms import apply_cases, as_expr, doit, rename_bound_pair, undefined
 from .limits import Clock, limited
-from .meaning import generalise
+from .meaning import describe, generalise, named_by_step
 from .proof import prove_generalised, prove_zero
 from .sampling import Instance, adaptive_refute
 from .sizes import Shape, decide_structured
@@ -66,6 +66,18 @@ def decide_equal(
         return UNDEFINED
     if lhs == rhs:
         return Decision("proved", "identical", message="both sides are the same expression")
+    declared = set(domain.symbols) | set(domain.sizes) | set(domain.indices) | domain.mentioned
+    for rule in (*domain.constraints, *domain.cases):  # y in x^2 + y^2 = 1 has a meaning
+        declared |= rule.free_symbols
+    if (name := named_by_step(lhs, rhs, declared)) is not None:
+        shown = describe(name)
+        return Decision(
+            "undecided",
+            "a definition",
+            message=f"reads as the definition of {shown}: the document gives {shown} no "
+            "other meaning, so there is nothing to check it against (declare it, or "
+            "define it first, to have the step checked)",
+        )
     shape = Shape.of(lhs, rhs, domain)
     if shape.sizes or shape.indices:
         return decide_structured(lhs, rhs, shape, domain, seed, clock)

@@ -163,6 +163,32 @@ def _canonical(arg: sp.Basic) -> sp.Basic:
 
 
 # --------------------------------------------------------------------------
+# NAME = expression, with NAME given no meaning anywhere else
+# --------------------------------------------------------------------------
+
+
+def named_by_step(lhs: sp.Expr, rhs: sp.Expr, declared: set[sp.Basic]) -> sp.Basic | None:
+    r"""The name a step ``NAME = expression`` introduces, if it is one.
+
+    A side that is a bare name (a symbol, or one entry of a family) which the
+    document neither declares nor defines (definitions are substituted before
+    this) and which does not occur on the other side: the step gives NAME its
+    meaning, as every reader takes ``a_1 = 1.2`` or ``x_{n+1} = \log(e^{x_n} -
+    x_n)``; it claims no identity a value of NAME could break.  ``declared``:
+    the symbols and family labels with a declaration in the context."""
+    for name, other in ((lhs, rhs), (rhs, lhs)):
+        if isinstance(name, sp.Indexed):
+            if name.base.label in declared or name in other.atoms(sp.Indexed):
+                continue
+            return name
+        if type(name) is sp.Symbol and name not in declared and name not in other.free_symbols:
+            if name.is_integer:  # an index or a size is never a new quantity
+                continue
+            return name
+    return None
+
+
+# --------------------------------------------------------------------------
 # A letter in two roles
 # --------------------------------------------------------------------------
 
