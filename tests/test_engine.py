@@ -592,3 +592,15 @@ def test_a_wrong_triangle_sum_is_still_refuted():
     wrong = TRIANGLE_INLINE.replace(r"\frac{m(m+1)}{2}", r"\frac{m(m-1)}{2}")
     (step,) = [s for c in check_text(wrong).chains for s in c.steps]
     assert step.verdict == "refuted" and "s" not in (step.counterexample or {})
+
+
+def test_an_index_left_only_in_a_kronecker_delta_keeps_its_range():
+    # ∂(Σ_l α_l − 1)/∂α_i = 1 for i = 1..k: the derivative leaves δ(i, l) and no α_i,
+    # and i was sampled as 0 (a refutation outside the family's range)
+    alpha = sp.IndexedBase("alpha", real=True)
+    i_ = sp.Symbol("i", real=True)  # as the reader gives an undeclared subscript letter
+    l_ = sp.Symbol("l", integer=True, positive=True)
+    kk = sp.Symbol("k", integer=True, positive=True)
+    lhs = D(Sum(alpha[l_], (l_, 1, kk)) - 1, alpha[i_]).doit()
+    decision = decide_equal(lhs, sp.Integer(1), Domain())
+    assert decision.verdict in ("proved", "bounded"), decision

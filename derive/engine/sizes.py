@@ -51,6 +51,15 @@ class Shape:
             for i in ix.indices
             for s in i.free_symbols
         }
+        # δ(i, l) comes from differentiating an entry α_l by α_i: i is an index of
+        # the family, with its range, even where no α_i is left (∂Σ_l α_l/∂α_i)
+        used_as_index |= {
+            s
+            for e in (lhs, rhs)
+            for delta in e.atoms(sp.KroneckerDelta)
+            for arg in delta.args
+            for s in arg.free_symbols
+        }
         declared_sizes = {s.name: (s, r) for s, r in domain.sizes.items()}
         declared_idx = {s.name: (s, r) for s, r in domain.indices.items()}
         sizes: dict[sp.Symbol, tuple[int, int]] = {}
