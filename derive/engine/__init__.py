@@ -15,14 +15,18 @@ Sound first, fast second (design.md §5, research/equivalence-second.md §7):
                  then every size in range and every index value → bounded.
 6. fallback      all probes agreed → numeric; nothing usable → undecided.
 
-Never ``refuted`` without a confirmed counterexample inside the domain, never
+Never ``refuted`` without a confirmed counterexample inside the domain that holds
+whatever the names the document never defines mean (``meaning``), never
 ``proved`` without a symbolic zero.  Expensive SymPy calls run under a soft time
-limit (an asynchronous exception in the calling thread); the caller adds a hard one.
+limit (an asynchronous exception in the calling thread, counted in its CPU time);
+the caller adds a hard one.
 
 The package, in pipeline order (each module uses only the ones above it):
 
 - ``limits``     soft time limits on SymPy calls, and budgets shared between tiers;
 - ``forms``      preparation: cases, canonical bound indices, sums written out, doit;
+- ``meaning``    names the document leaves open (unknown functions, opaque operators,
+                 a letter in two roles, NAME = expression): generic values;
 - ``evaluate``   numbers at a point: the probe's tolerance, exact confirmation, display;
 - ``tape``       expressions compiled to mpmath operations for the probe (no source code);
 - ``sampling``   instances, the points of a domain, the numeric probe (tier 2);

@@ -25,6 +25,9 @@ meaning the document leaves open:
   shown, by a sound rewrite, not to depend on the generic values at all
   (``proof.free_of``); then the counterexample holds whatever the names mean.
   Otherwise the step is ``undecided``, and ``depends_message`` says on what.
+
+``named_by_step`` finds the other kind of step with nothing to refute: ``NAME =
+expression`` where NAME has no meaning but the one this step gives it.
 """
 
 from __future__ import annotations
