@@ -1,13 +1,21 @@
 """Long-run fuzzing: the strategies and properties of tests/test_fuzz.py, many examples.
 
     python bench/fuzz.py --examples 10000 [--jobs 2] [--seed 0]
+    python bench/fuzz.py --identities        # the identity corpus around unknown names
 
 Most examples go through the document reader and the LaTeX parser in-process
 (fast); a fraction runs through the full engine on a shared worker pool, and
-some are true identities that must never be refuted.  The work is split into
-chunks run by ``--jobs`` processes.  Prints the count of examples per strategy,
-the verdicts and other counters, every failure with hypothesis's reproducer,
-and the elapsed time; exits 1 if anything failed.
+some are true identities that must never be refuted, plain or around unknown
+functions.  The real notes of ../shared/corpus/docs, broken on purpose (deleted
+braces, swapped operators, dropped lines), are read and checked too: no
+traceback, and no verdict ``error``.  The work is split into chunks run by
+``--jobs`` processes.  Prints the count of examples per strategy, the verdicts
+and other counters, every failure with hypothesis's reproducer, and the
+elapsed time; exits 1 if anything failed.
+
+``--identities`` decides every true identity of tests/identities.py plain and
+wrapped in unknown functions and an opaque operator (h(ξ) + ·, γ(·), E[·], …):
+0 refutations, and as many proved or bounded as plain.
 """
 
 from __future__ import annotations
@@ -26,15 +34,19 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 # share of the examples per strategy; the engine ones cost ~50x a parse
 MIX = {
-    "grammar-parse": 0.34,
-    "markdown-parse": 0.25,
-    "bytes": 0.20,
-    "grammar-engine": 0.08,
-    "markdown-engine": 0.05,
-    "identity": 0.08,
+    "grammar-parse": 0.30,
+    "markdown-parse": 0.22,
+    "bytes": 0.18,
+    "corpus-parse": 0.08,
+    "grammar-engine": 0.07,
+    "markdown-engine": 0.04,
+    "corpus-engine": 0.01,
+    "identity": 0.06,
+    "wrapped-identity": 0.04,
 }
-CHUNK = {"grammar-parse": 500, "markdown-parse": 500, "bytes": 500, "grammar-engine": 100,
-         "markdown-engine": 100, "identity": 100}
+CHUNK = {"grammar-parse": 500, "markdown-parse": 500, "bytes": 500, "corpus-parse": 100,
+         "grammar-engine": 100, "markdown-engine": 100, "corpus-engine": 10, "identity": 100,
+         "wrapped-identity": 100}
 
 
 def _property(name: str, folder: Path):
@@ -61,7 +73,19 @@ def _property(name: str, folder: Path):
     def byte_document(data: bytes) -> None:
         f.check_bytes(data, folder)
 
+    def corpus_parse(document: tuple[str, str, str]) -> None:
+        f.check_corpus_document(*document, engine=False)
+
+    def corpus_engine(document: tuple[str, str, str]) -> None:
+        f.check_corpus_document(*document, engine=True)
+
+    def wrapped_identity(value: tuple[str, str, str]) -> None:
+        f.check_wrapped_identity(*value)
+
     return {
+        "corpus-parse": (f.corpus_documents(), corpus_parse),
+        "corpus-engine": (f.corpus_documents(window=True), corpus_engine),
+        "wrapped-identity": (f.wrapped_identities(), wrapped_identity),
         "grammar-parse": (f.latex_documents(), grammar_parse),
         "markdown-parse": (f.markdown_documents(), markdown_parse),
         "bytes": (f.byte_documents(), byte_document),
@@ -101,12 +125,47 @@ def run_chunk(name: str, examples: int, seed: int) -> tuple[str, int, Counter, l
     return name, calls["examples"], stats, failures, time.monotonic() - started
 
 
+def wrapped_identities() -> int:
+    """Every true identity, plain and around unknown names: 0 refuted, proofs kept."""
+    from identities import IDENTITIES, WRAPS, wrapped  # noqa: PLC0415
+
+    from derive.engine import decide_equal  # noqa: PLC0415
+
+    started = time.monotonic()
+    counts: dict[str, Counter[str]] = {"plain": Counter(), **{k: Counter() for k in WRAPS}}
+    refuted, lost = [], []
+    for case in IDENTITIES:
+        plain = decide_equal(case.lhs, case.rhs, case.domain, budget=2.0).verdict
+        counts["plain"][plain] += 1
+        for kind in WRAPS:
+            wrap = wrapped(case, kind)
+            verdict = decide_equal(wrap.lhs, wrap.rhs, wrap.domain, budget=2.0).verdict
+            counts[kind][verdict] += 1
+            if verdict == "refuted":
+                refuted.append(wrap.name)
+            if plain in ("proved", "bounded") and verdict not in ("proved", "bounded"):
+                lost.append(f"{wrap.name}: {verdict}")
+    print(f"{len(IDENTITIES)} true identities, {time.monotonic() - started:.0f} s")
+    print("| form | proved | bounded | numeric | undecided | refuted |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for kind, c in counts.items():
+        print(f"| {kind} | {c['proved']} | {c['bounded']} | {c['numeric']} | {c['undecided']} "
+              f"| {c['refuted']} |")
+    print(f"refuted: {len(refuted)} {refuted}")
+    print(f"proved plain but not wrapped: {len(lost)} {lost}")
+    return 1 if refuted else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--identities", action="store_true",
+                        help="only the identity corpus, plain and around unknown names")
     args = parser.parse_args(argv)
+    if args.identities:
+        return wrapped_identities()
 
     plan: list[tuple[str, int, int]] = []
     seed = args.seed

@@ -320,6 +320,12 @@ def _step_report(step: StepResult, path: str, verbose: bool = False) -> list[str
         out.append(field("residual", f"lhs - rhs = {step.residual}"))
     if step.ratio:
         out.append(field("ratio", f"lhs / rhs = {step.ratio}"))
+    if step.traceback:  # verdict error: in full with -v, for the bug report
+        if verbose:
+            out.append("  traceback:")
+            out += ["    " + line for line in step.traceback.rstrip().splitlines()]
+        else:
+            out.append(field("traceback", "shown with -v"))
     return out
 
 
@@ -341,6 +347,8 @@ def _verdict_phrase(step: StepResult) -> str:
             parts.append("refuted, but the step should hold (no expectation pinned)")
         elif step.verdict == "unparsed":
             parts.append("unparsed: the line could not be read (no expectation pinned)")
+        elif step.verdict == "error":
+            parts.append("error: derive itself failed on this step (a bug to report)")
         else:
             parts.append(step.verdict)
     elif step.expected != step.verdict:

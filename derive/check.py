@@ -48,6 +48,7 @@ from derive.steps import (
     StepOutcome,
     StepTask,
     decide_step,
+    internal_error,
     read_chain,
     warm_up,
 )
@@ -249,9 +250,14 @@ def _read_all(plans: list[ChainPlan], pool: WorkerPool, options: Options) -> lis
     for plan, result in zip(plans, results, strict=True):
         if result.ok:
             readings.append(result.value)
-        else:
+        elif result.timed_out or result.out_of_memory:  # documented limits
             failed = [_failed_read(f"reading stopped: {result.error}") for _ in plan.raw.items]
             readings.append(ChainReading(failed))
+        else:  # the reader crashed: a bug, never a plain unreadable line
+            broken = ReadOutcome(
+                False, internal_error(result.error), error=True, traceback=result.traceback
+            )
+            readings.append(ChainReading([broken for _ in plan.raw.items]))
     if options.progress:
         options.progress("reading", len(plans), len(plans))
     return readings
@@ -297,11 +303,18 @@ def _hard_bound(chunk: list[StepTask], options: Options) -> float:
 
 
 def _outcome(result: TaskResult) -> StepOutcome:
+    """A worker's result as a verdict: the time bound and the memory limit are
+    documented limits (undecided); any other failure is a bug (``error``)."""
     if result.ok:
         return result.value
     reason = result.error or "the worker failed"
+    if result.timed_out:
+        return StepOutcome("undecided", method="time bound", message=reason)
+    if result.out_of_memory:
+        return StepOutcome("undecided", method="memory limit", message=reason)
     return StepOutcome(
-        "undecided", method="time bound" if result.timed_out else "error", message=reason
+        "error", method="internal error", message=internal_error(reason),
+        traceback=result.traceback,
     )
 
 
@@ -342,10 +355,11 @@ def _chain_result(
                     from_line=previous.line,
                     lhs=previous.latex,
                     rhs=item.latex,
-                    verdict="unparsed",
+                    verdict="error" if why.error else "unparsed",
                     method="definition" if (plan.defines and position == 1) else "",
                     message=_unreadable_message(raw.path, item, why),
                     relation="define" if (plan.defines and position == 1) else "=",
+                    traceback=why.traceback,
                 ),
             )
         )
@@ -371,6 +385,7 @@ def _chain_result(
                     relation=outcome.relation,
                     counterexample_latex=outcome.counterexample_latex,
                     message_parts=outcome.message_parts,
+                    traceback=outcome.traceback,
                 ),
             )
         )
@@ -385,6 +400,8 @@ def _unreadable_message(path: str, item: SourceItem, why: ReadOutcome) -> str:
     column = item.column + why.column - 1 if (item.column and why.column) else why.column
     where = f"{path}:{item.line}" + (f":{column}" if column else "")
     fragment = f" near “{why.fragment.strip()}”" if why.fragment else ""
+    if why.error:
+        return f"reading {where} failed: {why.message}"
     return f"cannot read {where}: {why.message}{fragment}"
 
 

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check LaTeX derivations line by line: which steps are right, "
         "which are wrong, and why.",
         epilog="Exit status: 0 all steps hold (or fail exactly as pinned), "
-        "1 a step is refuted or unreadable, 2 usage error or unreadable file.",
+        "1 a step is refuted, unreadable or an internal error, 2 usage error or unreadable file.",
     )
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check documents and print the verdicts",
         description="Check every derivation in the documents and print a verdict per step.",
-        epilog="Exit status: 0 nothing refuted or unparsed (beyond what the documents pin), "
+        epilog="Exit status: 0 nothing refuted, unparsed or in error (beyond what the documents "
+        "pin), "
         "1 something is, 2 usage error or unreadable file.  Colour only on a terminal; "
         "NO_COLOR=1 turns it off.",
     )

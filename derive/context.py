@@ -30,12 +30,13 @@ import yaml
 
 from derive import safe_yaml
 from derive.domain import SymbolDomain
-from derive.model import VERDICTS, Problem
+from derive.model import UNPINNABLE_VERDICTS, VERDICTS, Problem
 
 Level = Literal["any", "document", "block"]
 
 KEYS: tuple[str, ...] = (
     "symbols",
+    "depends",
     "sizes",
     "indices",
     "functions",
@@ -130,6 +131,8 @@ class BlockSelector:
 @dataclass
 class ContextSpec:
     symbols: dict[str, SymbolDomain] = field(default_factory=dict)
+    # quantity -> the variables it varies with (`depends: {v: t}`): v means v(t)
+    depends: dict[str, tuple[str, ...]] = field(default_factory=dict)
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     indices: dict[str, str | int] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
@@ -358,6 +361,17 @@ def parse_function_head(head: object) -> tuple[str, tuple[str, ...]]:
     return m["name"], params
 
 
+def _variables(value: object) -> tuple[str, ...]:
+    """What a quantity varies with: one name, or a list of names."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise _Invalid("depends needs at least one variable, e.g. depends: t")
+    names = tuple(_name(v, "variable name") for v in items)
+    if len(set(names)) != len(names):
+        raise _Invalid(f"a variable is repeated in {_shown(value)}")
+    return names
+
+
 def _relation(value: object, what: str) -> str:
     text = _text(value, what)
     if not _RELATION_RE.search(text):
@@ -390,6 +404,11 @@ def _step_number(value: object) -> int:
 
 
 def _verdict(value: object) -> str:
+    if value in UNPINNABLE_VERDICTS:
+        raise _Invalid(
+            f"{value!r} cannot be pinned: an internal error is a bug in derive to report, "
+            "never an expected outcome"
+        )
     if value not in VERDICTS:
         hint = _suggest(str(value), VERDICTS)
         raise _Invalid(f"unknown verdict {_shown(value)}{hint}; one of {' '.join(VERDICTS)}")
@@ -404,6 +423,7 @@ class _Parser:
         self.source = source
         self.level = level
         self.errors: list[ContextError] = []
+        self.symbol_depends: dict[str, tuple[str, ...]] = {}  # from `symbols: {v: {depends: t}}`
 
     def error(self, key: str, message: str) -> None:
         self.errors.append(ContextError(self.source, key, message))
@@ -440,7 +460,30 @@ class _Parser:
                 self.error(key, f"a list of symbols must hold names, got {_shown(value)}")
                 return {}
             value = dict.fromkeys(value)
-        return self.named_table(value, key, "symbol name", parse_domain)
+        table = dict(self.mapping(value, key) or {})
+        for name, raw in list(table.items()):
+            # `v: {depends: t}` (with or without a domain beside it): the same as depends
+            if isinstance(raw, Mapping) and "depends" in raw:
+                found = self.depends({name: raw["depends"]}, f"{key}.{name}.depends")
+                self.symbol_depends.update(found)
+                rest = {k: v for k, v in raw.items() if k != "depends"}
+                table[name] = rest or None
+        return self.named_table(table, key, "symbol name", parse_domain)
+
+    def depends(self, value: object, key: str) -> dict[str, tuple[str, ...]]:
+        """quantity -> the variables it varies with: `{v: t}` or `{u: [x, y]}`."""
+        out: dict[str, tuple[str, ...]] = {}
+        for name, raw in (self.mapping(value, key) or {}).items():
+            sub = key if key.endswith(".depends") else f"{key}.{name}"
+            ok = self.entry(sub, lambda n=name: _name(n, "quantity name"))
+            variables = self.entry(sub, lambda r=raw: _variables(r))
+            if ok is None or variables is None:
+                continue
+            if ok in variables:
+                self.error(sub, f"{ok!r} cannot vary with itself")
+                continue
+            out[ok] = variables
+        return out
 
     def sizes(self, value: object, key: str) -> dict[str, tuple[int, int]]:
         return self.named_table(value, key, "size name", _size_range)
@@ -599,6 +642,8 @@ class _Parser:
             parsed = getattr(self, key)(value, where)
             if parsed is not None:
                 values[key] = parsed
+        if self.symbol_depends:
+            values["depends"] = {**self.symbol_depends, **values.get("depends", {})}
         origins = {
             f"{k}.{name}": self.source for k in ("indices", "sizes") for name in values.get(k, {})
         }
@@ -743,6 +788,7 @@ def merge(base: ContextSpec, override: ContextSpec) -> ContextSpec:
     }
     return ContextSpec(
         symbols={**base.symbols, **override.symbols},
+        depends={**base.depends, **override.depends},
         sizes={**base.sizes, **override.sizes},
         indices={**base.indices, **override.indices},
         functions={**base.functions, **override.functions},

@@ -69,6 +69,11 @@ class Domain:
                  over, 1..size.
     constraints: equalities that hold among the symbols (e.g. Σ_q y_q = 1).
     cases:       relations between indices that hold in this chain (q = j, q ≠ j).
+    varying:     quantities declared to vary (`depends: {v: t}`) -> how many
+                 variables: v(t) is any function of t, so a claim about it must
+                 hold for every function (unlike an unknown function, which is
+                 one particular function the document never names).
+    mentioned:   symbols the context's rules (substitutions) use.
     """
 
     symbols: dict[sp.Symbol, SymbolDomain] = field(default_factory=dict)
@@ -76,6 +81,9 @@ class Domain:
     indices: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
     constraints: list[sp.Eq] = field(default_factory=list)
     cases: list[sp.Basic] = field(default_factory=list)
+    varying: dict[str, int] = field(default_factory=dict)
+    # names a context rule uses (a substitution x^2 = y gives y a meaning)
+    mentioned: set[sp.Basic] = field(default_factory=set)
 
     def domain_of(self, name: sp.Symbol) -> SymbolDomain:
         return self.symbols.get(name, REAL)

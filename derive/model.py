@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Verdict = Literal["proved", "bounded", "numeric", "refuted", "undecided", "unparsed"]
-VERDICTS: tuple[str, ...] = ("proved", "bounded", "numeric", "refuted", "undecided", "unparsed")
+Verdict = Literal["proved", "bounded", "numeric", "refuted", "undecided", "unparsed", "error"]
+VERDICTS: tuple[str, ...] = (
+    "proved", "bounded", "numeric", "refuted", "undecided", "unparsed", "error"
+)
 
 # Verdicts a user can rely on without reading further.
 GOOD_VERDICTS = frozenset({"proved", "bounded"})
 # Verdicts that make `derive check` exit 1 unless a chain pins them as expected.
-FAILING_VERDICTS = frozenset({"refuted", "unparsed"})
+FAILING_VERDICTS = frozenset({"refuted", "unparsed", "error"})
+# An internal error is a bug in derive, never an outcome a document may pin.
+UNPINNABLE_VERDICTS = frozenset({"error"})
 
 
 # --------------------------------------------------------------------------
@@ -110,9 +114,12 @@ class StepResult:
     # as ("text", prose) / ("math", LaTeX) pieces.  None where the engine gave none.
     counterexample_latex: dict[str, str] | None = None
     message_parts: list[tuple[str, str]] | None = None
+    traceback: str = ""  # verdict "error": where derive failed (shown with -v and in JSON)
 
     @property
     def meets_expectation(self) -> bool:
+        if self.verdict in UNPINNABLE_VERDICTS:
+            return False
         if self.expected is not None and self.verdict != self.expected:
             return False
         if self.expected_culprit is not None and self.culprit != self.expected_culprit:
@@ -162,6 +169,7 @@ class Summary:
     refuted: int = 0
     undecided: int = 0
     unparsed: int = 0
+    error: int = 0
     culprits: int = 0
     seconds: float = 0.0
     unmet_expectations: int = 0

@@ -97,6 +97,8 @@ class Environment:
     substitutions: list[tuple[sp.Basic, sp.Basic]] = field(default_factory=list)
     # latex -> (as parsed, definitions substituted); filled by derive.steps
     readings: dict[tuple[str, bool], tuple[sp.Basic, sp.Basic]] = field(default_factory=dict)
+    # quantities declared to vary (`depends: {v: t}`) -> their variables: v reads as v(t)
+    depends: dict[str, tuple[sp.Symbol, ...]] = field(default_factory=dict)
 
     def parse(self, latex: str, *, relation: bool = False) -> sp.Basic:
         return parse_latex(latex, self.notation, relation=relation)
@@ -173,6 +175,13 @@ def build_environment(
         domain.symbols[notation.symbol(bare(name))] = dom
         domain.symbols[notation.indexed_base(bare(name)).label] = dom
     env = Environment(notation, domain)
+    for name, variables in spec.depends.items():
+        quantity = bare(name)
+        env.depends[quantity] = tuple(notation.symbol(bare(v)) for v in variables)
+        declared = spec.symbols.get(name)
+        if declared is None or declared.kind == "real":
+            # any function of its variables: a claim about it holds for all of them
+            env.domain.varying[quantity] = len(variables)
 
     for text in spec.constraints:
         env.domain.constraints.append(_parse_relation(env, text, "constraint"))
@@ -183,6 +192,8 @@ def build_environment(
             env.substitutions.append((env.parse(lhs), env.parse(rhs)))
         except LatexError as exc:
             env.problems.append(f"substitution {lhs} = {rhs}: {exc}")
+    for rule in env.substitutions:
+        env.domain.mentioned |= {s for side in rule for s in side.free_symbols}
     for source in all_definitions:
         try:
             definition = parse_definition(env, source)
@@ -250,12 +261,26 @@ def expand_definitions(expr: sp.Basic, env: Environment) -> sp.Basic:
     ∂L/∂a_q the name a is kept as an independent variable while L is
     differentiated, and only then replaced by its definition.
     """
+    expr = _vary(expr, env)
     for _ in range(MAX_EXPANSION_ROUNDS):
-        new = _expand_once(expr, env, frozenset())
+        new = _vary(_expand_once(expr, env, frozenset()), env)
         if new == expr:
             return new
         expr = new
     raise LatexError("definitions refer to each other in a cycle (or nest more than 12 deep)")
+
+
+def _vary(expr: sp.Basic, env: Environment) -> sp.Basic:
+    """A quantity declared to vary (`depends: {v: t}`) is the function v(t)
+    wherever it is written, so d/dt(v^2/2) = v dv/dt compares like with like."""
+    if not env.depends:
+        return expr
+    found = {
+        s: env.notation.function(s.name)(*env.depends[s.name])
+        for s in expr.free_symbols
+        if type(s) is sp.Symbol and s.name in env.depends
+    }
+    return expr.xreplace(found) if found else expr
 
 
 def _expand_once(node: sp.Basic, env: Environment, keep: frozenset[str]) -> sp.Basic:
@@ -281,11 +306,7 @@ def _expand_once(node: sp.Basic, env: Environment, keep: frozenset[str]) -> sp.B
             if new_inner == inner:
                 break
             inner = new_inner
-        if isinstance(inner, (sp.Symbol, sp.Indexed)) and inner not in variables:
-            # ∂L/∂w or ∂a_q/∂z_j with L, a never defined: an unknown function
-            # of the variable, not a constant (whose derivative would silently
-            # be 0).  Such a step cannot be decided, and says so.
-            inner = _unknown_function(inner, variables)
+        inner = _dependent_names(inner, variables, env)
         derivative = sp.Derivative(inner, *node.variable_count)
         # Evaluate now, while the variable is still independent: afterwards its
         # own definition is substituted.  (Indexed variables differentiate
@@ -304,6 +325,50 @@ def _expand_once(node: sp.Basic, env: Environment, keep: frozenset[str]) -> sp.B
         # keep an equation an equation: e^{-t} = -1 must not collapse to False
         return node.func(*args, evaluate=False)
     return node.func(*args)
+
+
+def _dependent_names(inner: sp.Basic, variables: list[sp.Basic], env: Environment) -> sp.Basic:
+    """The body of a derivative, with the names that must vary with its variable
+    made unknown functions of it.
+
+    ∂L/∂w or ∂(log L)/∂θ with L never defined: L is an unknown function of the
+    variable, not a constant (whose derivative would silently be 0, so that a
+    wrong step could be proved).  That holds wherever the body, as written, does
+    not mention the variable at all: nobody differentiates a constant on purpose.
+    Where the body does mention it (d/dx (a x^2)), the other letters are
+    constants, as a reader takes them.  Declared data (a symbol or family with
+    a domain in the context, a size, an index) is always a constant; a quantity
+    that varies is declared with `depends:`."""
+    if any(_mentions(inner, var) for var in variables):
+        return inner
+    names = [n for n in _letters(inner) if n not in variables and not _declared_data(n, env)]
+    if not names:
+        return inner  # only constants: the derivative is 0, and rightly so
+    return inner.xreplace({n: _unknown_function(n, variables) for n in names})
+
+
+def _mentions(e: sp.Basic, var: sp.Basic) -> bool:
+    if isinstance(var, sp.Indexed):  # a_{j'} varies with a_q (through a Kronecker delta)
+        return any(ix.base == var.base for ix in e.atoms(sp.Indexed))
+    return var in e.free_symbols
+
+
+def _letters(e: sp.Basic) -> list[sp.Basic]:
+    """Plain names and family entries of e; indices and sizes are not quantities."""
+    as_index = {s for ix in e.atoms(sp.Indexed) for i in ix.indices for s in i.free_symbols}
+    labels = {ix.base.label for ix in e.atoms(sp.Indexed)}
+    plain = [
+        s
+        for s in e.free_symbols
+        if type(s) is sp.Symbol and s not in as_index and s not in labels and not s.is_integer
+    ]
+    return sorted(plain, key=str) + sorted(e.atoms(sp.Indexed), key=str)
+
+
+def _declared_data(name: sp.Basic, env: Environment) -> bool:
+    notation = env.notation
+    key = str(name.base.label) if isinstance(name, sp.Indexed) else str(name)
+    return key in notation.symbols or key in notation.sizes or key in notation.indices
 
 
 def _unknown_function(name: sp.Basic, variables: list[sp.Basic]) -> sp.Basic:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import traceback
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -32,6 +33,30 @@ from derive.second_opinion import disagreement
 
 _ENVIRONMENTS: dict[str, Environment] = {}
 OPINION_SECONDS = 0.5  # for the second reading of one expression (measured: ~10 ms each)
+PLEASE_REPORT = (
+    "this is a bug in derive, not a verdict on the document: please report it with the "
+    "document; `derive check -v` shows the traceback"
+)
+
+
+def internal_error(description: str) -> str:
+    """The one-line message of the verdict ``error``."""
+    return f"internal error: {description} ({PLEASE_REPORT})"
+
+
+def _description(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _trace(exc: BaseException) -> str:
+    try:
+        text = "".join(traceback.format_exception(exc, limit=-40))
+    except Exception:  # noqa: BLE001 - formatting must never fail the result
+        return type(exc).__name__
+    return text if len(text) <= 20000 else "…" + text[-20000:]
 
 
 def environment(spec: ContextSpec, definitions: list[SourceDefinition]) -> Environment:
@@ -71,6 +96,8 @@ class ReadOutcome:
     message: str = ""
     column: int = 0
     fragment: str = ""
+    error: bool = False  # the reader itself failed (a bug): the verdict is `error`
+    traceback: str = ""
 
 
 @dataclass
@@ -98,6 +125,12 @@ def read_chain(
     except LatexError as exc:
         failed = ReadOutcome(False, f"context: {exc}")
         return ChainReading([failed for _ in items], [str(exc)])
+    except MemoryError:
+        raise  # the memory limit: the worker reports it
+    except Exception as exc:  # noqa: BLE001 - a bug: every item says so, nothing is guessed
+        broken = ReadOutcome(False, internal_error(_description(exc)), error=True,
+                             traceback=_trace(exc))
+        return ChainReading([broken for _ in items])
     outcomes = []
     opinions = []
     for position, latex in enumerate(items):
@@ -109,6 +142,14 @@ def read_chain(
             outcomes.append(ReadOutcome(True))
         except LatexError as exc:
             outcomes.append(ReadOutcome(False, exc.message, exc.column, exc.fragment))
+            continue
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug in the reader costs this item only
+            outcomes.append(
+                ReadOutcome(False, internal_error(_description(exc)), error=True,
+                            traceback=_trace(exc))
+            )
             continue
         if equations:
             continue
@@ -149,9 +190,31 @@ class StepOutcome:
     # and the message as ("text" | "math", …) pieces
     counterexample_latex: dict[str, str] | None = None
     message_parts: list[tuple[str, str]] | None = None
+    traceback: str = ""  # verdict "error" only
 
 
 def decide_step(task: StepTask) -> StepOutcome:
+    """One step's verdict; an exception in the reader or the engine is the verdict
+    ``error`` (a bug to report), never a pass."""
+    try:
+        return _decide_step(task)
+    except MemoryError:
+        raise  # the memory limit is a documented limit: the worker reports it
+    except Exception as exc:  # noqa: BLE001 - every other exception is a bug in derive
+        return StepOutcome(
+            "error",
+            method="internal error",
+            message=internal_error(_description(exc)),
+            traceback=_trace(exc),
+            relation=_relation_word(task.relation),
+        )
+
+
+def _relation_word(relation: str) -> str:
+    return {"equations": "implies", "approx": "approx"}.get(relation, "=")
+
+
+def _decide_step(task: StepTask) -> StepOutcome:
     from derive import engine  # imported in the worker, after the fork
 
     equations = task.relation == "equations"

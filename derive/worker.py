@@ -13,14 +13,22 @@ warm worker (imports, SymPy caches).
   group, with ``RLIMIT_AS`` set to ``memory_mb`` and ``PR_SET_PDEATHSIG`` so they
   die with the thread that started them.  ``fn`` and its args/results go through
   pipes with pickle; ``fn`` must be a picklable top-level function.
+* Time is CPU time: ``timeout`` is the CPU time a task may use, so that how busy
+  the machine is (other processes, ``--jobs``) changes how long a task takes, never
+  what it may compute, and so never its result.  A task that waits without
+  computing (blocked in C, or starved) is stopped by a wall-clock backstop of
+  ``WALL_FACTOR × timeout``.
 * Soft bound: the task runs in a big-stack thread (deep SymPy recursion without
-  segfaults); at ``timeout`` the worker raises ``TaskTimeout`` in that thread via
+  segfaults); when that thread has used ``timeout`` seconds of CPU (or the wall
+  backstop passes) the worker raises ``TaskTimeout`` in it via
   ``PyThreadState_SetAsyncExc`` (a SIGALRM handler only runs in the main thread;
   both act at the next bytecode, neither interrupts a C call).  The worker is then
   reused, so a task interrupted mid-way must not leave global state half-updated.
-* Hard bound: at ``timeout + grace`` the parent kills the worker's process group,
-  records a timed-out result and starts a fresh worker on demand.  A worker that
-  dies (segfault, OOM kill) likewise yields a failed result and is replaced.
+* Hard bound: when the worker process has used ``timeout + grace`` CPU seconds on
+  the task (read from /proc), or ``WALL_FACTOR × timeout + grace`` wall seconds
+  have passed, the parent kills the worker's process group, records a timed-out
+  result and starts a fresh worker on demand.  A worker that dies (segfault, OOM
+  kill) likewise yields a failed result and is replaced.
 * Inline mode (``jobs=0`` or ``inline=True``): tasks run in the calling thread,
   with only the soft bound (``setitimer``; main thread only) and no memory guard.
   For debugging (pdb, tracebacks) and where forking is impossible.
@@ -38,6 +46,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -53,6 +62,8 @@ __all__ = ["TaskResult", "TaskTimeout", "WorkerPool", "run_one"]
 STACK_BYTES = 256 * 2**20
 STARTUP_TIMEOUT = 60.0  # seconds for a worker to start and run the initializer
 STACK_BYTES_PER_FRAME = 8192  # generous; gives a recursion limit of 32768 for 256 MB
+WALL_FACTOR = 10.0  # wall-clock backstop: a task of T CPU seconds ends by WALL_FACTOR * T
+POLL_SECONDS = 0.25  # how often the parent reads a busy worker's CPU time
 
 
 class TaskTimeout(BaseException):
@@ -69,13 +80,19 @@ class TaskResult:
     error: str = ""  # one line; empty when ok
     seconds: float = 0.0
     timed_out: bool = False
+    # the formatted traceback of an exception raised by the task ("" otherwise)
+    traceback: str = ""
+    out_of_memory: bool = False  # the task hit the memory limit (a documented limit)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, OSError) and exc.errno == errno.ENOMEM  # e.g. mmap, thread stacks
+    )
 
 
 def _describe(exc: BaseException, memory_mb: int | None) -> str:
-    out_of_memory = isinstance(exc, MemoryError) or (
-        isinstance(exc, OSError) and exc.errno == errno.ENOMEM  # e.g. mmap, thread stacks
-    )
-    if out_of_memory and memory_mb:
+    if _out_of_memory(exc) and memory_mb:
         return f"memory limit ({memory_mb} MB) exceeded"
     msg = " ".join(str(exc).split())  # one line
     if len(msg) > 300:
@@ -84,13 +101,27 @@ def _describe(exc: BaseException, memory_mb: int | None) -> str:
 
 
 def _call(fn: Callable[..., Any], args: tuple, timeout: float | None, memory_mb: int | None):
-    """Run fn(*args) -> (ok, value, error, timed_out); never raises."""
+    """Run fn(*args) -> (ok, value, error, timed_out, traceback, out_of_memory); never raises."""
     try:
-        return True, fn(*args), "", False
+        return True, fn(*args), "", False, "", False
     except TaskTimeout:
-        return False, None, f"timed out after {timeout} s", True
+        return _timed_out(timeout)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a result
-        return False, None, _describe(exc, memory_mb), False
+        trace = "" if _out_of_memory(exc) else _traceback_text(exc)
+        return False, None, _describe(exc, memory_mb), False, trace, _out_of_memory(exc)
+
+
+def _timed_out(timeout: float | None) -> tuple:
+    return False, None, f"timed out after {timeout} s", True, "", False
+
+
+def _traceback_text(exc: BaseException) -> str:
+    """The traceback as text, bounded (a deep SymPy recursion has thousands of frames)."""
+    try:
+        text = "".join(traceback.format_exception(exc, limit=-40))
+    except BaseException:  # noqa: BLE001 - formatting must never fail the result
+        return f"{type(exc).__name__}"
+    return text if len(text) <= 20000 else "…" + text[-20000:]
 
 
 # --------------------------------------------------------------------------- worker side
@@ -98,26 +129,77 @@ def _call(fn: Callable[..., Any], args: tuple, timeout: float | None, memory_mb:
 
 def _run_in_thread(fn: Callable[..., Any], args: tuple, timeout: float | None, memory_mb: int):
     box: list[tuple] = []
+    clock: list[int | None] = []  # the task thread's CPU clock, taken by the thread itself
 
     def target() -> None:
         try:
+            clock.append(_own_cpu_clock())
             box.append(_call(fn, args, timeout, memory_mb))
         except TaskTimeout:  # landed between fn's return and the append
-            box.append((False, None, f"timed out after {timeout} s", True))
+            box.append(_timed_out(timeout))
 
     try:
         thread = threading.Thread(target=target, daemon=True)
         thread.start()
     except (MemoryError, RuntimeError):  # no room for the stack: run it here
         return _call(fn, args, timeout, memory_mb)
-    thread.join(timeout)
+    _join_within(thread, timeout, clock)
     if thread.is_alive() and thread.ident is not None:
         # Soft bound: raise TaskTimeout in the task thread at its next bytecode.
         ctypes.pythonapi.PyThreadState_SetAsyncExc(
             ctypes.c_ulong(thread.ident), ctypes.py_object(TaskTimeout)
         )
     thread.join()  # if it is stuck in C, the parent kills us at timeout + grace
-    return box[0] if box else (False, None, f"timed out after {timeout} s", True)
+    return box[0] if box else _timed_out(timeout)
+
+
+def _own_cpu_clock() -> int | None:
+    """The calling thread's CPU clock id.  Taken by the thread itself while it
+    runs: pthread_getcpuclockid on a thread that has ended reads freed memory
+    (a segfault), while clock_gettime on the id of an ended thread only fails."""
+    try:
+        return time.pthread_getcpuclockid(threading.get_ident())
+    except (AttributeError, OSError):
+        return None
+
+
+def _join_within(thread: threading.Thread, timeout: float | None, clock: list) -> None:
+    """Wait for the task thread until it ends, has used ``timeout`` CPU seconds, or
+    the wall backstop passes."""
+    if timeout is None:
+        thread.join()
+        return
+    started = time.monotonic()
+    wall_end = started + timeout * WALL_FACTOR
+    while thread.is_alive():
+        clock_id = clock[0] if clock else None
+        if clock_id is None and (clock or time.monotonic() - started > 1.0):
+            wall_end = min(wall_end, started + timeout)  # no thread clock: the wall clock
+        left = wall_end - time.monotonic()
+        if clock_id is not None:
+            try:
+                left = min(left, timeout - time.clock_gettime(clock_id))
+            except OSError:  # the thread has just ended
+                return
+        if left <= 0:
+            return
+        thread.join(min(left, 0.05) if not clock else left)  # CPU runs no faster than wall
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds a process has used (user + system), from /proc; None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+try:
+    _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+except (AttributeError, ValueError, OSError):
+    _CLOCK_TICKS = 100
 
 
 def _worker_main(
@@ -166,19 +248,21 @@ def _worker_main(
         except EOFError:
             return
         except BaseException as exc:  # noqa: BLE001 - e.g. fn not importable here
-            reply: tuple = (False, None, _describe(exc, memory_mb), False)
+            error = _describe(exc, memory_mb)
+            reply: tuple = (False, None, error, False, _traceback_text(exc), False)
         else:
             if msg is None:
                 return
             fn, args, timeout = msg
             if init_error:
-                reply = (False, None, init_error, False)
+                reply = (False, None, init_error, False, "", False)
             else:
                 reply = _run_in_thread(fn, args, timeout, memory_mb)
         try:
             conn.send(reply)
         except Exception as exc:  # noqa: BLE001 - unpicklable or huge value
-            conn.send((False, None, "result not sendable: " + _describe(exc, memory_mb), False))
+            error = "result not sendable: " + _describe(exc, memory_mb)
+            conn.send((False, None, error, False, _traceback_text(exc), False))
 
 
 # --------------------------------------------------------------------------- parent side
@@ -313,7 +397,9 @@ class WorkerPool:
         pending = deque(enumerate(args_list))
         idle = list(self._workers)
         busy: dict[_Worker, tuple[int, float]] = {}  # worker -> (task index, start)
-        limit = math.inf if timeout is None else timeout + self.grace
+        cpu_at_start: dict[_Worker, float | None] = {}
+        limit = math.inf if timeout is None else timeout + self.grace  # CPU seconds
+        backstop = math.inf if timeout is None else timeout * WALL_FACTOR + self.grace
         try:
             while pending or busy:
                 while pending and len(busy) < self.jobs:
@@ -325,25 +411,31 @@ class WorkerPool:
                         continue
                     w = self._send(idle, payload)
                     busy[w] = (i, time.monotonic())
-                first_start = min(start for _, start in busy.values())
-                wait_for = max(0.0, first_start + limit - time.monotonic())
+                    cpu_at_start[w] = _process_cpu(w.pid)
+                wait_for = self._hard_wait(busy, cpu_at_start, limit, backstop)
                 ready = wait([w.conn for w in busy], None if math.isinf(wait_for) else wait_for)
                 now = time.monotonic()
                 for w, (i, start) in list(busy.items()):
                     if w.conn in ready:
                         try:
-                            ok, value, error, timed_out = w.conn.recv()
+                            ok, value, error, timed_out, trace, oom = w.conn.recv()
                         except (EOFError, OSError):
-                            ok, value, error, timed_out = False, None, w.death(), False
+                            ok, value, error, timed_out, trace, oom = (
+                                False, None, w.death(), False, "", False
+                            )
                             self._discard(w)
                         except Exception as exc:  # noqa: BLE001 - result not loadable here
-                            ok, value, timed_out = False, None, False
+                            ok, value, timed_out, oom = False, None, False, False
                             error = "result not loadable: " + _describe(exc, None)
+                            trace = _traceback_text(exc)
                             idle.append(w)
                         else:
                             idle.append(w)
-                        results[i] = TaskResult(ok, value, error, now - start, timed_out)
-                    elif now - start >= limit:  # hard bound: kill and replace lazily
+                        results[i] = TaskResult(
+                            ok, value, error, now - start, timed_out, trace, oom
+                        )
+                    elif self._over(w, start, now, cpu_at_start, limit, backstop):
+                        # hard bound: kill and replace lazily
                         self._discard(w)
                         results[i] = TaskResult(
                             False, None, f"timed out after {timeout} s", now - start, True
@@ -358,6 +450,29 @@ class WorkerPool:
                 self._discard(w)
             raise
         return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _spent(w: _Worker, start: float, now: float, cpu_at_start: dict) -> float:
+        """CPU seconds the worker has spent on its task (wall seconds where /proc
+        cannot tell)."""
+        before = cpu_at_start.get(w)
+        cpu = _process_cpu(w.pid) if before is not None else None
+        return now - start if cpu is None or before is None else cpu - before
+
+    def _over(self, w, start, now, cpu_at_start, limit, backstop) -> bool:
+        return now - start >= backstop or self._spent(w, start, now, cpu_at_start) >= limit
+
+    def _hard_wait(self, busy, cpu_at_start, limit, backstop) -> float:
+        """Seconds until the first busy task could reach its hard bound."""
+        if math.isinf(limit):
+            return math.inf
+        now = time.monotonic()
+        waits = []
+        for w, (_, start) in busy.items():
+            cpu_left = limit - self._spent(w, start, now, cpu_at_start)
+            wall_left = backstop - (now - start)
+            waits.append(min(wall_left, max(cpu_left, 0.0), POLL_SECONDS))
+        return max(0.0, min(waits))
 
     def _send(self, idle: list[_Worker], payload: bytes) -> _Worker:
         """Send a task to an idle worker (starting one if needed); replace dead ones."""
@@ -401,14 +516,14 @@ def _run_inline(fn: Callable[..., Any], args: tuple, timeout: float | None) -> T
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         try:
-            ok, value, error, timed_out = _call(fn, args, timeout, None)
+            ok, value, error, timed_out, trace, oom = _call(fn, args, timeout, None)
         except TaskTimeout:  # fired just after fn returned
-            ok, value, error, timed_out = False, None, f"timed out after {timeout} s", True
+            ok, value, error, timed_out, trace, oom = _timed_out(timeout)
     finally:
         if use_timer:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-    return TaskResult(ok, value, error, time.monotonic() - start, timed_out)
+    return TaskResult(ok, value, error, time.monotonic() - start, timed_out, trace, oom)
 
 
 def run_one(

@@ -8,7 +8,9 @@ MUTATIONS holds, for every identity, one automatic near miss (sign flip, dropped
 factor, exponent ± 1, swapped symbols, product → sum, log ↔ exp — the first kind
 that changes the expression, starting from a kind that rotates with the case) plus
 hand-made ones the automatic kinds cannot produce (off-by-one bounds, wrong index,
-missing square, a constraint used silently).
+missing square, a constraint used silently, a slip beside an unknown function
+carried unchanged).  UNKNOWN_MEANING_MUTATIONS holds the near misses that change
+what an unknown function contributes: true for some f, so never refuted.
 """
 
 from __future__ import annotations
@@ -414,13 +416,59 @@ _HAND: list[Case] = [
         (n + 1) * a_,
         Domain(symbols={a_: UNIT_OPEN}, sizes={n: (0, 5)}),
     ),
-    Case("undefined product rule missing term", D(f(x) * g(x), x), D(f(x), x) * g(x)),
+    # an unknown function carried unchanged, the slip elsewhere: refuted whatever f is
+    Case("unknown carried, square expanded wrong", f(x) + (x + 1) ** 2, f(x) + x**2 + 1),
+    Case("unknown carried, derivative of x^3 wrong", D(f(x) + x**3, x), D(f(x), x) + 2 * x**2),
+    Case("unknown carried in a quotient", (f(x) * (x**2 - 1)) / (f(x) * (x - 1)), x - 1),
     Case("bce gradient missing x", D(_bce, w), sig(w * x + b) - lab, PROB),
     Case("cube binomial sign", (x - 1) ** 3, x**3 - 3 * x**2 - 3 * x - 1),
     Case("parity cos", sp.cos(sp.pi * sp.Symbol("N", integer=True)), sp.Integer(1)),
 ]
 
 
-MUTATIONS: list[Case] = [
+def _through_unknown(case: Case) -> bool:
+    """The mutation changes what an unknown function contributes."""
+    return any(e.has(sp.core.function.AppliedUndef) for e in (case.lhs, case.rhs)) and not (
+        case.name.startswith("unknown carried")
+    )
+
+
+_ALL_MUTATIONS: list[Case] = [
     mut for idx, case in enumerate(IDENTITIES) if (mut := _auto_mutation(idx, case)) is not None
-] + _HAND
+] + _HAND + [
+    Case("undefined product rule missing term", D(f(x) * g(x), x), D(f(x), x) * g(x)),
+]
+# Near misses on meaning the document gives: each must be refuted.
+MUTATIONS: list[Case] = [c for c in _ALL_MUTATIONS if not _through_unknown(c)]
+# Near misses that change what an unknown function contributes (d(fg)/dx = f'g holds
+# when g is constant): the document never says what f is, so never refuted.
+UNKNOWN_MEANING_MUTATIONS: list[Case] = [c for c in _ALL_MUTATIONS if _through_unknown(c)]
+
+
+# --- the same identities around names whose meaning is left open ----------------------
+# (issue 13: rewritten with undefined names and opaque operators around it, a
+# true identity is never refuted, and proved as often as it is plain)
+
+
+class OpaqueE(sp.Function):
+    """An operator the document gives no rules for, as the reader builds E[·]."""
+
+    opaque = True
+    nargs = 1
+
+
+_xi = sp.Symbol("xi", real=True)
+_h = sp.Function("h")
+_gamma = sp.Function("gamma")
+WRAPS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
+    "h(xi) + .": lambda e: _h(_xi) + e,
+    "gamma(.)": lambda e: _gamma(e),
+    "E[.]": lambda e: OpaqueE(e),
+    "h(xi) * .": lambda e: _h(_xi) * e,
+    "dh/dxi + .": lambda e: D(_h(_xi), _xi) + e,
+}
+
+
+def wrapped(case: Case, kind: str) -> Case:
+    wrap = WRAPS[kind]
+    return Case(f"{case.name} in {kind}", wrap(case.lhs), wrap(case.rhs), case.domain)

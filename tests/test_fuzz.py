@@ -8,12 +8,19 @@ Strategies:
   (c) ``markdown_documents``: random Markdown structure (headings, fences, lists,
       ``$$`` blocks, annotations and front matter with random YAML);
   (d) ``identities``: a random expression E over x > 0 and real y, written as a
-      user would, and ``E = expand(E)`` (or together, cancel, …) rendered by SymPy.
+      user would, and ``E = expand(E)`` (or together, cancel, …) rendered by SymPy;
+      also wrapped in names the document never defines (``f(x) + E``, ``\\gamma(E)``);
+  (e) ``corpus_documents``: the real notes of ../shared/corpus/docs, whole or as a
+      window of lines, with deleted braces, swapped operators, dropped and
+      repeated lines;
+  (f) the true identities of tests/identities.py (SymPy) wrapped in unknown
+      functions and an opaque operator: ``f(ξ) + lhs``, ``γ(lhs)``, ``E[lhs]``.
 
 Properties: reading a document raises nothing but DocumentError (and that only
-for unreadable files); every verdict is one of the six; every problem and step
-has a line inside the file; an example finishes in seconds; reports are
-written only inside their output folder; a true identity is never refuted.
+for unreadable files); every verdict is one of the seven, and never ``error``
+(an internal error is a bug); every problem and step has a line inside the
+file; an example finishes in seconds; reports are written only inside their
+output folder; a true identity is never refuted, wrapped or not.
 
 The ``check_*`` functions are the properties themselves, shared with
 bench/fuzz.py; they count what they see in ``STATS``.
@@ -23,10 +30,13 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
+import random
 import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -276,6 +286,87 @@ def identities(draw) -> tuple[str, str, str]:
     return latex, name, rhs
 
 
+# the same identities around names the document never defines (declared as
+# unknown functions, so that today's reader reads f(x) as an application)
+WRAPPED_CONTEXT = (
+    "---\nderive:\n  symbols:\n    x: positive\n    y: real\n"
+    "  functions: ['f(t)', '\\gamma(t)']\n---\n\n"
+)
+LATEX_WRAPS = {
+    "f(y) + .": lambda e: f"f(y) + {e}",
+    "gamma(.)": lambda e: f"\\gamma\\left({e}\\right)",
+    ". - f(x)": lambda e: f"{e} - f(x)",
+}
+
+
+@st.composite
+def wrapped_identities(draw) -> tuple[str, str, str]:
+    lhs, name, rhs = draw(identities())
+    wrap = draw(st.sampled_from(sorted(LATEX_WRAPS)))
+    return LATEX_WRAPS[wrap](lhs), f"{name} in {wrap}", LATEX_WRAPS[wrap](rhs)
+
+
+# --------------------------------------------------------------------------
+# (e) real notes, and real notes broken
+# --------------------------------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "docs"
+WINDOW = 80  # lines of a note an engine example checks (a whole note costs a minute)
+
+
+def corpus_paths() -> list[Path]:
+    """The real notes; a skip with the reason when ../shared is missing (outside CI)."""
+    paths = sorted(p for p in CORPUS.glob("*") if p.suffix in (".md", ".tex"))
+    if not paths:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the corpus is missing in CI: {CORPUS}")
+        pytest.skip(f"the corpus of real notes is not here: {CORPUS}")
+    return paths
+
+
+def _mutate(text: str, kind: str, rng: random.Random) -> str:
+    """One edit of the kind people make by accident."""
+    if kind == "delete a brace":
+        spots = [i for i, c in enumerate(text) if c in "{}"]
+        return text if not spots else (lambda i: text[:i] + text[i + 1 :])(rng.choice(spots))
+    if kind == "swap an operator":
+        spots = [i for i, c in enumerate(text) if c in "+-=^_"]
+        if not spots:
+            return text
+        i = rng.choice(spots)
+        return text[:i] + rng.choice([c for c in "+-=^_" if c != text[i]]) + text[i + 1 :]
+    lines = text.split("\n")
+    if len(lines) < 2:
+        return text
+    at = rng.randrange(len(lines))
+    if kind == "drop a line":
+        del lines[at]
+    elif kind == "repeat a line":
+        lines.insert(at, lines[at])
+    elif kind == "cut a display":
+        lines.insert(at, rng.choice(["$$", "\\begin{aligned}", "\\end{align*}", "\\]"]))
+    return "\n".join(lines)
+
+
+MUTATION_KINDS = ("delete a brace", "swap an operator", "drop a line", "repeat a line",
+                  "cut a display")
+
+
+@st.composite
+def corpus_documents(draw, *, window: bool = False) -> tuple[str, str, str]:
+    """(file name, kind "md"/"tex", text): a real note, maybe a window of it, maybe broken."""
+    path = draw(st.sampled_from(corpus_paths()))
+    text = path.read_text(encoding="utf-8")
+    if window:
+        lines = text.split("\n")
+        start = draw(st.integers(0, max(0, len(lines) - WINDOW)))
+        text = "\n".join(lines[start : start + WINDOW])
+    rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+    for kind in draw(st.lists(st.sampled_from(MUTATION_KINDS), max_size=4)):
+        text = _mutate(text, kind, rng)
+    return path.name, "tex" if path.suffix == ".tex" else "md", text
+
+
 # --------------------------------------------------------------------------
 # the properties (also run by bench/fuzz.py)
 # --------------------------------------------------------------------------
@@ -340,6 +431,9 @@ def check_run(documents: list[Document], texts: list[str], out: Path | None = No
                 assert 1 <= step.line <= lines and 1 <= step.from_line <= lines, step
                 if step.verdict == "unparsed":
                     assert step.message, step
+                # an internal error is a bug, never an outcome: none may be left
+                assert step.verdict != "error", (file.path, step.line, step.message,
+                                                 step.traceback)
                 STATS[step.verdict] += 1
     render_text(run, verbose=True, color=False)
     json.loads(dumps(run))
@@ -353,9 +447,9 @@ def check_run(documents: list[Document], texts: list[str], out: Path | None = No
     return run
 
 
-def check_identity(lhs: str, name: str, rhs: str) -> str:
+def check_identity(lhs: str, name: str, rhs: str, context: str = IDENTITY_CONTEXT) -> str:
     """``lhs = rhs`` is true by construction: any verdict but refuted."""
-    text = IDENTITY_CONTEXT + f"$$\n{lhs} = {rhs}\n$$\n"
+    text = context + f"$$\n{lhs} = {rhs}\n$$\n"
     doc = parse_document(text, "identity.md")
     assert doc.chains, text
     run = check_run([doc], [text])
@@ -366,6 +460,23 @@ def check_identity(lhs: str, name: str, rhs: str) -> str:
     assert verdicts and "refuted" not in verdicts, (text, run.files[0].chains)
     STATS[f"identity {verdicts[0]}"] += 1
     return verdicts[0]
+
+
+def check_wrapped_identity(lhs: str, name: str, rhs: str) -> str:
+    """A true identity around unknown functions: never refuted (the unknowns cancel)."""
+    verdict = check_identity(lhs, name, rhs, WRAPPED_CONTEXT)
+    STATS[f"wrapped identity {verdict}"] += 1
+    return verdict
+
+
+def check_corpus_document(name: str, kind: str, text: str, *, engine: bool) -> None:
+    """A real note, maybe broken: read without a traceback; through the engine,
+    no verdict ``error``."""
+    doc = check_parse(text, kind)
+    STATS["corpus documents"] += 1
+    if engine:
+        doc.path = f"{name} (fuzzed)"
+        check_run([doc], [text])
 
 
 # --------------------------------------------------------------------------
@@ -410,3 +521,37 @@ def test_markdown_structure_through_the_engine_and_reports(tmp_path_factory, tex
 @given(identities())
 def test_true_identities_are_never_refuted(identity: tuple[str, str, str]) -> None:
     check_identity(*identity)
+
+
+@settings(ENGINE, max_examples=25)
+@given(wrapped_identities())
+def test_true_identities_around_unknown_functions_are_never_refuted(
+    identity: tuple[str, str, str],
+) -> None:
+    check_wrapped_identity(*identity)
+
+
+@FUZZ
+@given(corpus_documents())
+def test_real_notes_and_broken_real_notes_are_read_without_a_traceback(
+    document: tuple[str, str, str],
+) -> None:
+    check_corpus_document(*document, engine=False)
+
+
+@settings(ENGINE, max_examples=10)
+@given(corpus_documents(window=True))
+def test_broken_real_notes_get_verdicts_and_no_internal_error(
+    document: tuple[str, str, str],
+) -> None:
+    check_corpus_document(*document, engine=True)
+
+
+def test_every_real_note_gets_verdicts_and_no_internal_error() -> None:
+    from derive.check import check_paths
+
+    run = check_paths(corpus_paths(), Options(jobs=2))
+    errors = [(f.path, s.line, s.message) for f in run.files for c in f.chains
+              for s in c.steps if s.verdict == "error"]
+    assert not errors
+    assert run.summary.steps > 1000  # the notes were read, not skipped

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from derive.worker import WALL_FACTOR
+
 REPO = Path(__file__).resolve().parents[1]
 WALL = 30.0  # seconds per command-line run, start-up included
 STEP_TIMEOUT = "2"
@@ -176,7 +178,9 @@ def test_heavy_exact_forms_cost_at_most_their_time_bound(expression_run) -> None
                 assert step["verdict"] in ("undecided", "unparsed", "refuted"), (latex, step)
                 if step["verdict"] != "refuted":
                     assert step["message"], step
-                assert step["seconds"] <= 2 + 1.5, step  # the hard bound: timeout + grace
+                # the hard bound: timeout + grace of CPU time, and on a machine too
+                # busy to give it that, the wall backstop
+                assert step["seconds"] <= 2 * WALL_FACTOR + 1.5, step
 
 
 def test_deep_nesting_and_long_lines_are_unparsed(expression_run) -> None:

@@ -327,6 +327,7 @@ def test_json_has_the_design_keys_and_values():
         "refuted": 2,
         "undecided": 1,
         "unparsed": 1,
+        "error": 0,
         "culprits": 1,
         "seconds": 1.3,
         "unmet_expectations": 3,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from derive.worker import TaskResult, TaskTimeout, WorkerPool, run_one
+from derive.worker import WALL_FACTOR, TaskResult, TaskTimeout, WorkerPool, run_one
 
 # Tasks must be top-level functions: they are pickled by reference.
 
@@ -77,6 +77,16 @@ def segfault() -> None:
 
 def sleep_then_return(seconds: float, value: object) -> object:
     time.sleep(seconds)
+    if value == "fail":
+        raise KeyError(value)
+    return value
+
+
+def compute_then_return(seconds: float, value: object) -> object:
+    """Like sleep_then_return, but spending the time computing: the bounds count CPU."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
     if value == "fail":
         raise KeyError(value)
     return value
@@ -152,7 +162,8 @@ def test_slow_sympy_call_is_stopped_by_soft_timer_and_worker_is_reused(no_leaks)
     with WorkerPool(timeout=0.5, grace=5.0) as pool:
         first = pool.run_one(pid).value
         result = pool.run_one(slow_factorint)
-        assert result.timed_out and result.seconds < 2.0
+        # stopped softly: at 0.5 s of CPU, by the wall backstop at the latest
+        assert result.timed_out and result.seconds < 0.5 * WALL_FACTOR + 0.5
         assert pool.run_one(pid).value == first
 
 
@@ -162,7 +173,7 @@ def test_pure_python_hang_is_stopped_by_soft_timer_and_worker_is_reused(no_leaks
         result = pool.run_one(spin_forever)
         assert not result.ok and result.timed_out
         assert result.error == "timed out after 0.5 s"
-        assert result.seconds < 2.0  # long before the parent's kill at 5.5 s
+        assert result.seconds < 0.5 * WALL_FACTOR + 0.5  # long before the parent's kill
         assert pool.run_one(pid).value == first  # same warm worker
 
 
@@ -172,12 +183,14 @@ def test_pure_python_hang_is_stopped_by_soft_timer_and_worker_is_reused(no_leaks
     ids=["sleep-with-sigalrm-blocked", "huge-integer-power"],
 )
 def test_task_stuck_in_c_is_killed_within_timeout_plus_grace(no_leaks, task, args):
+    # the bound is CPU time (timeout + grace), with a wall backstop of
+    # WALL_FACTOR x timeout + grace for a task that computes nothing (sleeps)
     with WorkerPool(timeout=0.5, grace=0.3) as pool:
         first = pool.run_one(pid).value
         result = pool.run_one(task, *args)
         assert not result.ok and result.timed_out
         assert result.error == "timed out after 0.5 s"
-        assert 0.8 <= result.seconds < 1.5
+        assert 0.8 <= result.seconds < 0.5 * WALL_FACTOR + 0.3 + 0.7
         assert process_gone(first)
         after = pool.run_one(pid)
         assert after.ok and after.value != first  # a fresh worker took over
@@ -236,9 +249,9 @@ def test_results_keep_input_order_and_match_between_jobs_1_and_2(no_leaks):
         return [(r.ok, r.value, r.error, r.timed_out) for r in results]
 
     with WorkerPool(jobs=1, timeout=0.5, grace=0.2) as one:
-        serial = one.run(sleep_then_return, args)
+        serial = one.run(compute_then_return, args)
     with WorkerPool(jobs=2, timeout=0.5, grace=0.2) as two:
-        parallel = two.run(sleep_then_return, args)
+        parallel = two.run(compute_then_return, args)
     assert outcome(serial) == outcome(parallel)
     assert outcome(parallel) == [
         (True, "a", "", False),

@@ -15,14 +15,18 @@ Sound first, fast second (design.md §5, research/equivalence-second.md §7):
                  then every size in range and every index value → bounded.
 6. fallback      all probes agreed → numeric; nothing usable → undecided.
 
-Never ``refuted`` without a confirmed counterexample inside the domain, never
+Never ``refuted`` without a confirmed counterexample inside the domain that holds
+whatever the names the document never defines mean (``meaning``), never
 ``proved`` without a symbolic zero.  Expensive SymPy calls run under a soft time
-limit (an asynchronous exception in the calling thread); the caller adds a hard one.
+limit (an asynchronous exception in the calling thread, counted in its CPU time);
+the caller adds a hard one.
 
 The package, in pipeline order (each module uses only the ones above it):
 
 - ``limits``     soft time limits on SymPy calls, and budgets shared between tiers;
 - ``forms``      preparation: cases, canonical bound indices, sums written out, doit;
+- ``meaning``    names the document leaves open (unknown functions, opaque operators,
+                 a letter in two roles, NAME = expression): generic values;
 - ``evaluate``   numbers at a point: the probe's tolerance, exact confirmation, display;
 - ``tape``       expressions compiled to mpmath operations for the probe (no source code);
 - ``sampling``   instances, the points of a domain, the numeric probe (tier 2);
@@ -44,10 +48,11 @@ from ..domain import Domain
 from . import equations, sampling
 from .decision import UNDEFINED, Decision, fallback
 from .evaluate import fmt_number
-from .evidence import refutation, undefined_refutation
+from .evidence import refutation, undefined_refutation, unknown_meaning_of
 from .forms import apply_cases, as_expr, doit, rename_bound_pair, undefined
 from .limits import Clock, limited
-from .proof import prove_zero
+from .meaning import describe, generalise, named_by_step
+from .proof import prove_generalised, prove_zero
 from .sampling import Instance, adaptive_refute
 from .sizes import Shape, decide_structured
 
@@ -65,6 +70,18 @@ def decide_equal(
         return UNDEFINED
     if lhs == rhs:
         return Decision("proved", "identical", message="both sides are the same expression")
+    declared = set(domain.symbols) | set(domain.sizes) | set(domain.indices) | domain.mentioned
+    for rule in (*domain.constraints, *domain.cases):  # y in x^2 + y^2 = 1 has a meaning
+        declared |= rule.free_symbols
+    if (name := named_by_step(lhs, rhs, declared)) is not None:
+        shown = describe(name)
+        return Decision(
+            "undecided",
+            "a definition",
+            message=f"reads as the definition of {shown}: the document gives {shown} no "
+            "other meaning, so there is nothing to check it against (declare it, or "
+            "define it first, to have the step checked)",
+        )
     shape = Shape.of(lhs, rhs, domain)
     if shape.sizes or shape.indices:
         return decide_structured(lhs, rhs, shape, domain, seed, clock)
@@ -84,8 +101,13 @@ def decide_implication(
 ) -> Decision:
     """Decide whether every domain point satisfying ``premise`` satisfies ``conclusion``."""
     clock = Clock(budget)
-    p_res = doit(apply_cases(premise.lhs - premise.rhs, sp.Integer(0), domain)[0], clock)
-    c_res = doit(apply_cases(conclusion.lhs - conclusion.rhs, sp.Integer(0), domain)[0], clock)
+    p_res, c_res = apply_cases(premise.lhs - premise.rhs, conclusion.lhs - conclusion.rhs, domain)
+    # a summation index named like a free one would be replaced with it at a point
+    p_res, c_res = rename_bound_pair(p_res, c_res)
+    shape = Shape.of(p_res, c_res, domain)
+    if shape.sizes or shape.indices:
+        return equations.decide_structured_implication(p_res, c_res, shape, domain, seed, clock)
+    p_res, c_res = doit(p_res, clock), doit(c_res, clock)
     if p_res is None or c_res is None:
         return Decision("undecided", "timeout", message="evaluating the equations ran out of time")
     inst = Instance.build(p_res, c_res, domain, {}, random.Random(seed))
@@ -96,8 +118,10 @@ def decide_approx(
     lhs: sp.Expr, rhs_number_latex_digits: int, rhs: sp.Expr, domain: Domain
 ) -> Decision:
     """Decide ``lhs ≈ rhs`` where rhs is a number written with the given decimal places."""
-    del domain  # a numeric claim: nothing is sampled
     lhs, rhs = as_expr(lhs), as_expr(rhs)
+    general = generalise(lhs, rhs, domain.varying)
+    if general.unknowns:  # γ(1) ≈ 0.5: a value of a function the document never gives
+        return unknown_meaning_of(general)
     value = limited(lambda: lhs.doit(), 2.0)
     if value is None or value.free_symbols or rhs.free_symbols:
         return Decision(
@@ -137,13 +161,22 @@ def _decide_instance(inst: Instance, rng: random.Random, clock: Clock) -> Decisi
     if inst.lhs == inst.rhs:
         return Decision("proved", "identical", message="identical after evaluation")
     probe = sampling.probe(inst, rng)
+    # a difference that may come from a name without meaning is held, not refuted:
+    # the proofs may still show the step holds for every meaning
+    held: Decision | None = None
     if probe.counterexample is not None:
-        return refutation(inst, probe.counterexample, clock)
-    if probe.undefined_at is not None:
-        return undefined_refutation(inst, probe.undefined_at)
+        held = refutation(inst, probe.counterexample, clock)
+    elif probe.undefined_at is not None:
+        held = undefined_refutation(inst, probe.undefined_at, clock)
+    if held is not None and held.verdict == "refuted":
+        return held
     method = prove_zero(inst.lhs - inst.rhs, inst, clock)
     if method:
         return Decision("proved", method)
+    if method := prove_generalised(inst, clock, held=held is not None):
+        return Decision("proved", method, message="holds whatever the unknown names are")
+    if held is not None:
+        return held
     late = adaptive_refute(inst, probe.agreed_points[:2], clock)
     if late is not None:
         return refutation(inst, late, clock, shrink=False)

@@ -4,6 +4,10 @@ Proved when the conclusion's residual is a multiple of the premise's, or
 vanishes at every solution of the premise; refuted at a solution of the
 premise where the conclusion fails: a solution from SymPy, or, for premises
 SymPy cannot solve, a real root found with mpmath and confirmed at 100 digits.
+
+With sums up to a size (Σ_{i=1}^{n}) or free indices, a size is never sampled
+as a real number: the implication is proved for every size at once, or decided
+for each size and index value in range (``decide_structured_implication``).
 """
 
 from __future__ import annotations
@@ -16,22 +20,76 @@ from typing import Any
 
 import mpmath
 import sympy as sp
-from sympy.core.function import AppliedUndef
 
 from ..domain import REAL, Domain, SymbolDomain
 from .decision import Decision
 from .evaluate import DPS, evalf, fmt_number, to_mp
-from .evidence import shortest
+from .evidence import shortest, unknown_meaning
 from .forms import domain_by_name
 from .limits import Clock, limited
-from .proof import canon, prove_zero
+from .meaning import has_unknown
+from .proof import canon, free_of, prove_zero
 from .sampling import NICE, PROBE_POINTS, Instance, assumptions_allow, mp_value, visibly_nonzero
+from .sizes import Shape, instance_plan, instantiate
 from .tape import compile_numeric
+
+IMPLICATION_INSTANCES = 12  # (size, index) instances an implication is decided on
+SYMBOLIC_SHARE = 0.3  # of the budget, for the proof for every size at once
+
+
+def decide_structured_implication(
+    premise: sp.Expr, conclusion: sp.Expr, shape: Shape, domain: Domain, seed: int, clock: Clock
+) -> Decision:
+    """premise = 0 ⇒ conclusion = 0 with sized sums or free indices: a proof for
+    every size at once, else every instance in range (→ bounded), refuted at the
+    first instance with a counterexample."""
+    rng = random.Random(seed)
+    symbolic = Instance.build(premise, conclusion, domain, {}, random.Random(seed))
+    proof = decide_implication(symbolic, domain, rng, clock.share(SYMBOLIC_SHARE), refute=False)
+    if proof.verdict == "proved":
+        proof.message = f"{proof.message}; for every size".lstrip("; ")
+        return proof
+    plan, described = instance_plan(shape, domain, IMPLICATION_INSTANCES)
+    if not plan:
+        return Decision("undecided", "no instance", message="no size/index combination is possible")
+    decisions: list[Decision] = []
+    for position, values in enumerate(plan):
+        per = Clock(max(clock.left(), 0.0) / (len(plan) - position))
+        inst = instantiate(premise, conclusion, values, domain, rng, per)
+        if inst is None:
+            return Decision(
+                "undecided", "timeout", message=f"ran out of time instantiating {described}"
+            )
+        decision = decide_implication(inst, domain, rng, per)
+        if decision.verdict == "refuted":
+            if decision.counterexample is not None:
+                decision.counterexample = {**inst.fixed, **decision.counterexample}
+            at = ", ".join(f"{k} = {v}" for k, v in inst.fixed.items())
+            decision.message = f"for {at}: {decision.message}" if at else decision.message
+            return decision
+        decisions.append(decision)
+    verdicts = {d.verdict for d in decisions}
+    if verdicts == {"proved"}:
+        both = all("equivalen" in d.message for d in decisions)
+        kind = "equivalence" if both else "implication"
+        message = f"{kind} for every instance: {described}"
+        return Decision("bounded", f"instantiated {described}", message=message)
+    undecided = [d for d in decisions if d.verdict == "undecided"]
+    if undecided:
+        return undecided[0]
+    return Decision(
+        "numeric",
+        f"numeric, {described}",
+        message=f"every instance ({described}) proved or agreeing at points of the premise; "
+        "not proved",
+    )
 
 
 def decide_implication(
-    inst: Instance, domain: Domain, rng: random.Random, clock: Clock
+    inst: Instance, domain: Domain, rng: random.Random, clock: Clock, *, refute: bool = True
 ) -> Decision:
+    """``refute=False``: proofs only (the instance samples a size as a real number,
+    which refutes nothing)."""
     premise, conclusion = inst.lhs, inst.rhs  # residuals a - b and c - d
     holds_identically = not visibly_nonzero(conclusion, inst) and prove_zero(
         conclusion, inst, clock.share(0.2)
@@ -50,6 +108,16 @@ def decide_implication(
             "implies",
             message=f"implication only (e.g. squaring both sides): {note} ({forward})",
         )
+    if not refute:
+        return Decision("undecided", "no proof", message="no proof for every size at once")
+    if inst.general.any:
+        # a point of the premise where the conclusion fails refutes only when
+        # neither equation depends on a name the document never defines
+        open_symbols = inst.general.open_symbols
+        premise = free_of(inst.probe_lhs, open_symbols, clock)
+        conclusion = free_of(inst.probe_rhs, open_symbols, clock)
+        if premise is None or conclusion is None:
+            return unknown_meaning(inst)
     numeric_rng = random.Random()
     numeric_rng.setstate(rng.getstate())  # the numeric search draws the same points every run
     found = _solution_counterexample(premise, conclusion, inst, rng, clock)
@@ -95,8 +163,10 @@ def _follows(
         sols = limited(lambda v=var: _solution_superset(premise, v), min(clock.left(), 1.0))
         if not sols:
             continue
-        substituted = [conclusion.xreplace({var: s}) for s in sols]
-        if any(visibly_nonzero(e, inst) for e in substituted):
+        substituted = limited(
+            lambda v=var, sols=sols: [conclusion.xreplace({v: s}) for s in sols], 1.0
+        )
+        if substituted is None or any(visibly_nonzero(e, inst) for e in substituted):
             continue
         if all(prove_zero(e, inst, clock.share(0.3)) for e in substituted):
             return f"solved for {var}"
@@ -168,18 +238,26 @@ def _check_solution_point(premise, conclusion, inst, var, sol, point):
     if value is None or value.free_symbols or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         return None
     approx = evalf(value)
-    if approx is None or abs(sp.im(approx)) > 0 or not _in_domain(var, approx, inst):
+    if approx is None or not _real_number(approx) or not _in_domain(var, approx, inst):
         return None
     full = {**sub, var: value}
-    p_val = evalf(premise.xreplace(full))
-    c_val = evalf(conclusion.xreplace(full))
-    if p_val is None or c_val is None or abs(p_val) > 1e-40:
+    p_val = limited(lambda: evalf(premise.xreplace(full)), 2.0)
+    c_val = limited(lambda: evalf(conclusion.xreplace(full)), 2.0)
+    if p_val is None or c_val is None or not (p_val.is_number and c_val.is_number):
+        return None
+    if abs(p_val) > 1e-40:
         return None
     if abs(c_val) > 1e-30:
         where = {s.name: str(v) for s, v in sorted(full.items(), key=lambda kv: kv[0].name)}
         return where, {"premise residual": "0", "conclusion residual": fmt_number(c_val)}
     inst.agreed_on_premise += 1
     return None
+
+
+def _real_number(approx: sp.Expr) -> bool:
+    """A number with no imaginary part (an unevaluated sum is not one)."""
+    imaginary = sp.im(approx)
+    return bool(approx.is_number and imaginary.is_Number and imaginary == 0)
 
 
 def _in_domain(var: sp.Symbol, approx: sp.Expr, inst: Instance) -> bool:
@@ -252,7 +330,7 @@ def _numeric_counterexample(
     there) and the conclusion is clearly non-zero on that whole neighbourhood."""
     lim = Clock(max(clock.left(), 0.5))
     candidates = _root_variables(premise, inst)
-    if not candidates or premise.has(AppliedUndef) or conclusion.has(AppliedUndef):
+    if not candidates or has_unknown(premise) or has_unknown(conclusion):
         return None
     problem = limited(
         lambda: _RootProblem(premise, conclusion, inst.variables), min(lim.left(), 2.0)

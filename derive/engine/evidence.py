@@ -4,6 +4,12 @@ The point is shrunk to simple values while the difference persists, confirmed
 exactly, and explained: the residual, a ratio when that reads better (a sign
 error, a factor of 2), and whether the identity would hold for positive
 symbols.  Also the refutation where one side is undefined and the other is not.
+
+A counterexample counts only when it holds for every meaning the document
+leaves open (``meaning``): where the step has unknown functions, opaque
+operators or a letter in two roles, the difference of the sides must be shown
+free of them first; otherwise the verdict is ``undecided``, saying on what the
+disagreement depends.
 """
 
 from __future__ import annotations
@@ -16,10 +22,13 @@ from .decision import Decision
 from .evaluate import confirm, differ, fmt_number, fmt_pair
 from .forms import or_
 from .limits import Clock, limited
-from .proof import CANONICAL_STAGES, canon, is_zero_after
+from .meaning import Generalised, depends_message, describe
+from .proof import CANONICAL_STAGES, canon, free_of, is_zero_after
 from .sampling import NICE, Evaluator, Instance, Point, exact_value
 
 EVIDENCE_SECONDS = 0.5  # cap on one normal form of the evidence
+VALUE_CHARS = 120  # a side's value shown with its unknowns, at most this long
+SHRINK_TRIALS = 200  # evaluations spent on simplifying one counterexample
 CANCEL_OPS = 40  # larger: cancel() costs more, and on exp-rational forms expands (59 ops -> 145)
 
 
@@ -31,6 +40,11 @@ def refutation(
     shrink: bool = True,
     symbolic: tuple[sp.Expr, sp.Expr] | None = None,
 ) -> Decision:
+    """The refutation at a confirmed point, or the ``unknown meaning`` verdict
+    when the difference may come from a name the document never defines."""
+    blocked = meaning_blocks(inst, clock)
+    if blocked is not None:
+        return blocked
     if shrink:
         point = _shrink(inst, point)
     exact = confirm(inst.probe_lhs, inst.probe_rhs, point.exact())
@@ -46,16 +60,69 @@ def refutation(
     if symbolic is not None:  # "off by Σ_k e^{z_k}" reads better than its m = 2 instance
         ratio = or_(_symbolic_ratio(*symbolic), ratio)
     message = _message(residual, ratio, counter, inst, point)
+    values = fmt_pair(lv, rv)
+    if inst.general.unknowns:
+        # the sides' values depend on the unknowns, their difference does not:
+        # show the sides with the unknowns as written, the numbers filled in
+        kept = _values_keeping_unknowns(inst, point)
+        if kept is not None and max(len(v) for v in kept.values()) <= VALUE_CHARS:
+            values = kept
+        else:  # too long to read: the difference alone, which is what the unknowns do not change
+            values = {"lhs - rhs": fmt_number(lv - rv)}
+        names = ", ".join(u.text for u in inst.general.unknowns[:3])
+        verb = "is" if len(inst.general.unknowns) == 1 else "are"
+        message += f"; the same whatever {names} {verb}"
     return Decision(
         "refuted",
         "confirmed counterexample",
         counterexample=counter,
-        values=fmt_pair(lv, rv),
+        values=values,
         residual=residual,
         ratio=ratio,
         message=message,
         functions=dict(inst.functions),
     )
+
+
+def meaning_blocks(inst: Instance, clock: Clock) -> Decision | None:
+    """None when a disagreement of this instance's sides is a refutation for every
+    meaning the document leaves open; else the ``undecided`` verdict saying why."""
+    general = inst.general
+    if not general.any:
+        return None
+    diff = inst.probe_lhs - inst.probe_rhs
+    if free_of(diff, general.open_symbols, clock) is not None:
+        return None
+    return unknown_meaning(inst)
+
+
+def unknown_meaning(inst: Instance) -> Decision:
+    """``undecided``, naming the unknowns the difference of the sides still has."""
+    return unknown_meaning_of(inst.general)
+
+
+def unknown_meaning_of(general: Generalised) -> Decision:
+    diff = general.lhs - general.rhs
+    seen = or_(limited(lambda: canon(diff), EVIDENCE_SECONDS), diff).free_symbols
+    blocking = [u for u in general.unknowns if u.symbol in seen]
+    role_hit = bool(general.role_symbols & seen) or any(u.kind == "function" for u in blocking)
+    if not blocking and not role_hit:  # the canonical form did not tell: name them all
+        blocking, role_hit = list(general.unknowns), True
+    roles = general.roles if role_hit else {}
+    return Decision("undecided", "unknown meaning", message=depends_message(blocking, roles))
+
+
+def _values_keeping_unknowns(inst: Instance, point: Point) -> dict[str, str] | None:
+    """Both sides at the point with the unknowns left as they are: f(x) + 4, f(x) + 2."""
+    exact = {s: v for s, v in point.exact().items() if not isinstance(s, sp.Dummy)}
+
+    def side(e: sp.Expr) -> str:
+        value = e.xreplace(exact)
+        text = describe(value)
+        return text if len(text) <= 60 else describe(value.evalf(15))
+
+    shown = limited(lambda: {"lhs": side(inst.lhs), "rhs": side(inst.rhs)}, EVIDENCE_SECONDS)
+    return shown
 
 
 def _explain(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr | None]:
@@ -131,16 +198,22 @@ def _positivity_hint(inst: Instance) -> str:
 
 
 def _shrink(inst: Instance, point: Point) -> Point:
-    """Replace coordinates by simpler values while the difference persists (like hypothesis)."""
+    """Replace coordinates by simpler values while the difference persists (like hypothesis).
+
+    Generic values (unknowns, shown nowhere) are left as drawn, and the work is
+    a fixed number of trials, so the point shown is the same on every run."""
     evaluator = inst.evaluator
     best = point
+    trials = SHRINK_TRIALS
+    shown = [s for s in inst.space.free if not isinstance(s, sp.Dummy)]
     for _ in range(2):  # two passes: a simpler y can make a simpler x possible
         changed = False
-        for sym in inst.space.free:
+        for sym in shown:
             current = best.values[sym]
             for cand in sorted(NICE, key=_simplicity):
-                if _simplicity(cand) >= _simplicity(current):
+                if _simplicity(cand) >= _simplicity(current) or trials <= 0:
                     break
+                trials -= 1
                 trial = inst.space.complete({**best.free_values(inst.space), sym: cand})
                 if trial is None or not _differs_at(evaluator, trial):
                     continue
@@ -162,7 +235,12 @@ def _differs_at(evaluator: Evaluator, point: Point) -> bool:
     return values is not None and differ(*values)
 
 
-def undefined_refutation(inst: Instance, found: tuple[Point, str]) -> Decision:
+def undefined_refutation(
+    inst: Instance, found: tuple[Point, str], clock: Clock | None = None
+) -> Decision:
+    if inst.general.any:
+        # undefined for the generic values drawn, maybe not for the document's meaning
+        return unknown_meaning(inst)
     point, side = found
     counter = dict(inst.fixed)
     counter.update(point.printable())

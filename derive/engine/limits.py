@@ -6,6 +6,14 @@ exception is raised in the calling thread, so the call stops where it is and
 the tier gets None.  A ``Clock`` is a deadline whose remaining time is divided
 between tiers.  The worker process around the engine adds the hard limit.
 
+Both count the *CPU time of the calling thread*, not the wall clock: a verdict
+must not depend on how busy the machine is (issue 13).  A neighbour burning
+CPU slows the wall clock of a step, not the work it may do; the same step
+gets the same work on an idle machine, beside a busy one, with any --jobs.
+A call that waits without computing uses no CPU time, so a wall-clock cap of
+WALL_FACTOR times the budget stays as a backstop (reached only under heavy
+load, or by a call that blocks).
+
 Asynchronous exceptions are blunt: one can land anywhere in the calling thread,
 the threading module's own locks included (a lock left held there stops every
 later thread from starting: seen as a deadlock in the suite).  So the calling
@@ -30,6 +38,8 @@ from typing import Any
 
 REFIRE_SECONDS = 0.05  # after a soft limit, how often it is raised again until it takes
 MAX_FIRES = 20  # then the worker's hard bound is left to end the call
+# a budget of s CPU seconds also ends after WALL_FACTOR * s wall seconds (the workers' too)
+from ..worker import WALL_FACTOR  # noqa: E402
 
 
 class _OutOfTime(BaseException):
@@ -37,12 +47,28 @@ class _OutOfTime(BaseException):
     ``except Exception`` blocks must not swallow it)."""
 
 
+def _thread_clock() -> Callable[[], float] | None:
+    """The calling thread's CPU clock, readable from another thread; None where
+    the platform has no per-thread clock (then limits fall back to wall time)."""
+    try:
+        clock_id = time.pthread_getcpuclockid(threading.get_ident())
+        time.clock_gettime(clock_id)
+    except (AttributeError, OSError):
+        return None
+    return functools.partial(time.clock_gettime, clock_id)
+
+
 class Clock:
+    """A budget of CPU seconds of the calling thread (see the module docstring)."""
+
     def __init__(self, seconds: float):
-        self.deadline = time.monotonic() + seconds
+        self.deadline = time.thread_time() + seconds
+        self.wall_deadline = time.monotonic() + seconds * WALL_FACTOR
 
     def left(self) -> float:
-        return self.deadline - time.monotonic()
+        cpu = self.deadline - time.thread_time()
+        wall = (self.wall_deadline - time.monotonic()) / WALL_FACTOR
+        return min(cpu, wall)
 
     def share(self, fraction: float) -> Clock:
         return Clock(max(self.left(), 0.0) * fraction)
@@ -92,7 +118,11 @@ class _Limit:
     lock) so that no exception is raised after ``stop`` has cleared it."""
 
     def __init__(self, seconds: float):
-        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds  # the earliest the CPU budget can be spent
+        self.wall_deadline = time.monotonic() + seconds * WALL_FACTOR
+        self.cpu = _thread_clock()  # read by the watchdog: this thread's CPU clock
+        self.cpu_start = self.cpu() if self.cpu is not None else 0.0
         self.thread = threading.current_thread()
         self.thread_id = threading.get_ident()
         self.running = False  # started and not yet stopped: only then does it fire
@@ -123,6 +153,20 @@ class _Limit:
         if self.previous_hook is not None:
             sys.unraisablehook = self.previous_hook
             self.previous_hook = None
+
+    def wait_left(self, now: float) -> float:
+        """Wall seconds before this limit can be due (0: due now).  The thread's CPU
+        clock runs no faster than the wall clock, so waiting that long is safe."""
+        if self.done:
+            return 0.0
+        wall = self.wall_deadline - now
+        if self.cpu is None:
+            return max(0.0, min(self.deadline - now, wall))
+        try:
+            cpu = self.seconds - (self.cpu() - self.cpu_start)
+        except OSError:  # the thread has ended
+            return 0.0
+        return max(0.0, min(cpu, wall))
 
     def enclosing_fired(self) -> bool:
         """Has a limit around this one fired?  Then the exception this limit caught
@@ -189,7 +233,10 @@ class _Watchdog:
             now = time.monotonic()
             while pending and pending[0][0] <= now:
                 _, _, limit = heapq.heappop(pending)
-                if limit.fire():
+                wait = 0.0 if limit.fired else limit.wait_left(now)
+                if wait > 0:  # the thread has not spent its CPU budget yet
+                    heapq.heappush(pending, (now + wait, next(order), limit))
+                elif limit.fire():
                     heapq.heappush(pending, (now + REFIRE_SECONDS, next(order), limit))
 
 

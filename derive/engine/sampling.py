@@ -1,9 +1,10 @@
 """Instances and sampling: one concrete equality, the points of its domain, the probe.
 
-An ``Instance`` is what the tiers work on: both sides (undefined functions kept
-symbolic for proofs, replaced by seeded concrete functions for numbers), the
-space of points to sample (free coordinates, coordinates fixed by linear
-constraints, families on a simplex) and an ``Evaluator`` for both sides.  The
+An ``Instance`` is what the tiers work on: both sides (unknown functions and
+opaque operators kept symbolic for proofs, replaced by generic values for
+numbers: see ``meaning``), the space of points to sample (free coordinates,
+coordinates fixed by linear constraints, families on a simplex) and an
+``Evaluator`` for both sides.  The
 ``Evaluator`` lives here rather than in ``evaluate`` because it evaluates at a
 ``Point``.  ``probe`` is the refute-first tier: exact rational points inside the
 domain, and a difference counts only when it is confirmed there and next to it.
@@ -25,6 +26,7 @@ from ..domain import REAL, Domain, SymbolDomain
 from .evaluate import CONFIRM_DPS, DPS, confirm, differ, finite_pair, to_mp
 from .forms import domain_by_name, or_
 from .limits import Clock, limited
+from .meaning import Generalised, generalise, has_unknown
 from .tape import compile_numeric
 
 PROBE_POINTS = 8
@@ -50,7 +52,13 @@ class Point:
         return {s: sp.Rational(v.numerator, v.denominator) for s, v in self.values.items()}
 
     def printable(self) -> dict[str, str]:
-        return {s.name: str(v) for s, v in sorted(self.values.items(), key=lambda kv: kv[0].name)}
+        """The coordinates a reader can check: generic values (Dummy symbols standing
+        for unknowns) are left out, the refutation holds whatever they are."""
+        return {
+            s.name: str(v)
+            for s, v in sorted(self.values.items(), key=lambda kv: kv[0].name)
+            if not isinstance(s, sp.Dummy)
+        }
 
     def free_values(self, space: _Space) -> dict[sp.Symbol, Fraction]:
         return {s: self.values[s] for s in space.free}
@@ -94,7 +102,8 @@ class _Space:
         """Fill in constrained coordinates; None when the point leaves the domain."""
         if self.unsupported:
             return None
-        values = {s: v for s, v in free.items() if s in self.free}
+        members = set(self.free)  # (a list of hundreds of symbols: never search it)
+        values = {s: v for s, v in free.items() if s in members}
         if any(v is None or not self._allows(s, v) for s, v in values.items()):
             return None
         for s, formula in self.dependent:
@@ -117,14 +126,15 @@ class _Space:
 class Instance:
     """One concrete equality to decide: expressions, sampling space, evaluator."""
 
-    lhs: sp.Expr  # for proofs (undefined functions kept symbolic)
+    lhs: sp.Expr  # for proofs (unknown functions and opaque operators kept symbolic)
     rhs: sp.Expr
-    probe_lhs: sp.Expr  # for numbers (undefined functions replaced by concrete ones)
+    probe_lhs: sp.Expr  # for numbers (each unknown replaced by a generic value)
     probe_rhs: sp.Expr
     space: _Space
     variables: list[sp.Symbol]
     fixed: dict[str, str]
-    function_text: dict[str, str]
+    general: Generalised  # the unknowns behind the generic values, letters in two roles
+    function_text: dict[str, str]  # the function chosen for each varying quantity
     interval_subs: dict[sp.Symbol, sp.Expr]
     agreed_on_premise: int = 0
     _evaluator: Evaluator | None = None
@@ -152,10 +162,16 @@ class Instance:
         rename = _indexed_symbols([lhs, rhs, *cons], domain)
         lhs, rhs = lhs.xreplace(rename), rhs.xreplace(rename)
         cons = [c.xreplace(rename) for c in cons]
-        probe_l, probe_r, text, chosen = _concrete_functions(lhs, rhs, rng)
-        domains = _domains_for(lhs, rhs, cons, domain)
-        space = _build_space(domains, cons, lhs, rhs)
+        apart = _families_apart_from_values([lhs, rhs, *cons])
+        lhs, rhs = lhs.xreplace(apart), rhs.xreplace(apart)
+        cons = [c.xreplace(apart) for c in cons]
+        general = generalise(lhs, rhs, domain.varying)
+        probe_l, probe_r, text, chosen = _concrete_functions(general.lhs, general.rhs, domain, rng)
+        domains = _domains_for(probe_l, probe_r, cons, domain)
+        space = _build_space(domains, cons, probe_l, probe_r)
         variables = sorted(domains, key=lambda s: s.name)
+        # proofs also see the symbols inside unknowns (γ(a) with a ∈ (0, 1))
+        proof_domains = {**_domains_for(lhs, rhs, cons, domain), **domains}
         return Instance(
             lhs,
             rhs,
@@ -164,8 +180,9 @@ class Instance:
             space,
             variables,
             fixed,
+            general,
             text,
-            _interval_substitutions(domains),
+            _interval_substitutions(proof_domains),
             functions=chosen,
         )
 
@@ -177,8 +194,24 @@ def _indexed_symbols(exprs: list[sp.Basic], domain: Domain) -> dict[sp.Indexed, 
     for e in exprs:
         for ix in e.atoms(sp.Indexed):
             if all(i.is_Integer for i in ix.indices):
-                dom = doms.get(ix.base.label.name, REAL)
-                out[ix] = sp.Symbol(str(ix), **_assumptions_for(dom, ix))
+                name = ix.base.label.name
+                entry = f"{name}[{', '.join(str(i) for i in ix.indices)}]"
+                out[ix] = sp.Symbol(entry, **_assumptions_for(doms.get(name, REAL), ix))
+    return out
+
+
+def _families_apart_from_values(exprs: list[sp.Basic]) -> dict[sp.IndexedBase, sp.IndexedBase]:
+    """A family y_i and a value y in one step share SymPy's symbol y as the
+    family's label, so a value for y would also rename the family (3[i]).  Give
+    such a family a label of its own (a Dummy of the same name, printed alike)."""
+    masked = [e.xreplace({ix: sp.Dummy() for ix in e.atoms(sp.Indexed)}) for e in exprs]
+    values = set().union(*(e.free_symbols for e in masked)) if masked else set()
+    out = {}
+    for e in exprs:
+        for ix in e.atoms(sp.Indexed):
+            label = ix.base.label
+            if label in values and ix.base not in out:
+                out[ix.base] = sp.IndexedBase(sp.Dummy(label.name, **label.assumptions0))
     return out
 
 
@@ -201,8 +234,13 @@ def _assumptions_for(dom: SymbolDomain, ix: sp.Indexed) -> dict[str, bool]:
 def _domains_for(lhs, rhs, cons, domain: Domain) -> dict[sp.Symbol, SymbolDomain]:
     doms = domain_by_name(domain)
     syms: set[sp.Symbol] = set()
+    labels: set[sp.Symbol] = set()
     for e in (lhs, rhs, *cons):
         syms |= {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
+        # the name of a family (y in y[i], left inside a sum over a symbolic range)
+        # is no coordinate: a value for it would make 3[i] out of y[i]
+        labels |= {ix.base.label for ix in e.atoms(sp.Indexed)}
+    syms -= labels
     out = {}
     for s in syms:
         family = s.name.split("[", 1)[0] if s.name.endswith("]") else s.name
@@ -281,27 +319,34 @@ def _interval_substitutions(domains: dict[sp.Symbol, SymbolDomain]) -> dict[sp.S
     return subs
 
 
-def _concrete_functions(lhs: sp.Expr, rhs: sp.Expr, rng: random.Random):
-    """Undefined f(x) -> a concrete seeded function for probing: a counterexample with one
-    particular f refutes a claim about every f."""
-    funcs = sorted({a.func for e in (lhs, rhs) for a in e.atoms(AppliedUndef)}, key=str)
-    if not funcs:
-        return lhs, rhs, {}, {}
+def _concrete_functions(
+    lhs: sp.Expr, rhs: sp.Expr, domain: Domain, rng: random.Random
+) -> tuple[sp.Expr, sp.Expr, dict[str, str], dict[Any, sp.Lambda]]:
+    """A quantity declared to vary (``depends: {v: t}``) is any function of its
+    variables, so the step must hold for each: the probe takes one seeded
+    concrete function (a counterexample with it refutes the claim about every
+    v, and shows which v it used).  Unknown functions never get here: they are
+    generic values (``meaning``)."""
+    applied = [
+        a
+        for e in (lhs, rhs)
+        for a in e.atoms(AppliedUndef)
+        if domain.varying.get(a.func.__name__) == len(a.args)
+    ]
+    heads = sorted({a.func for a in applied}, key=str)
     text: dict[str, str] = {}
     chosen: dict[Any, sp.Lambda] = {}
-    probe_l, probe_r = lhs, rhs
-    for f in funcs:
-        arity = next(len(a.args) for e in (lhs, rhs) for a in e.atoms(AppliedUndef) if a.func == f)
+    for f in heads:
+        arity = domain.varying[f.__name__]
         ts = sp.symbols(f"t1:{arity + 1}", real=True)
-        c = [Fraction(rng.randint(1, 6), rng.choice((1, 2, 3))) for _ in range(3)]
+        c = [Fraction(rng.randint(1, 6), rng.choice((1, 2, 3))) for _ in range(2)]
         body = sum(sp.Rational(c[0].numerator, c[0].denominator) * t + t**2 / 2 for t in ts)
         body += sp.exp(sp.Rational(c[1].numerator, c[1].denominator) * ts[0]) / 3 + sp.prod(ts)
         lam = sp.Lambda(ts, body)
         text[f"{f}({', '.join(t.name for t in ts)})"] = sp.sstr(body)
         chosen[f] = lam
-        probe_l = _replace_function(probe_l, f, lam)
-        probe_r = _replace_function(probe_r, f, lam)
-    return probe_l, probe_r, text, chosen
+        lhs, rhs = _replace_function(lhs, f, lam), _replace_function(rhs, f, lam)
+    return lhs, rhs, text, chosen
 
 
 def _replace_function(e: sp.Expr, f: Any, lam: sp.Lambda) -> sp.Expr:
@@ -445,7 +490,7 @@ def visibly_nonzero(e: sp.Expr, inst: Instance, tries: int = 3) -> bool:
     Then no sound rewrite can turn e into 0 there, and a proof attempt would only
     spend its budget (an equation's residual is almost never identically zero).
     False means "not shown", never "zero"."""
-    if inst.space.unsupported or e.has(AppliedUndef):
+    if inst.space.unsupported or has_unknown(e):
         return False
     evaluator = Evaluator(e, sp.Integer(0), inst.variables)
     for point in inst.space.points(random.Random(0), tries):

@@ -19,10 +19,11 @@ from ..domain import Domain
 from . import sampling
 from .decision import Decision
 from .evaluate import DPS
-from .evidence import refutation, undefined_refutation
+from .evidence import refutation, undefined_refutation, unknown_meaning_of
 from .forms import doit, rename_bound_pair, undefined, unroll
 from .limits import Clock, limited
-from .proof import prove_zero
+from .meaning import generalise
+from .proof import prove_generalised, prove_zero
 from .sampling import Instance, ProbeResult, adaptive_refute
 
 DEFAULT_SIZES = (1, 4)  # range for a symbolic sum bound nobody declared
@@ -49,6 +50,15 @@ class Shape:
             for ix in e.atoms(sp.Indexed)
             for i in ix.indices
             for s in i.free_symbols
+        }
+        # δ(i, l) comes from differentiating an entry α_l by α_i: i is an index of
+        # the family, with its range, even where no α_i is left (∂Σ_l α_l/∂α_i)
+        used_as_index |= {
+            s
+            for e in (lhs, rhs)
+            for delta in e.atoms(sp.KroneckerDelta)
+            for arg in delta.args
+            for s in arg.free_symbols
         }
         declared_sizes = {s.name: (s, r) for s, r in domain.sizes.items()}
         declared_idx = {s.name: (s, r) for s, r in domain.indices.items()}
@@ -102,13 +112,16 @@ def _add_constraint_sizes(lhs: sp.Expr, rhs: sp.Expr, domain: Domain, sizes: dic
 
 
 def _sum_bound_symbols(e: sp.Expr) -> set[sp.Symbol]:
+    """Symbols in the bounds of sums that are free in e: sizes.  (An inner bound
+    k - 1 of a product inside Σ_k, as SymPy differentiates a product, is the
+    outer index, not a size: giving it a value made the limit (1, 1, 1).)"""
     out: set[sp.Symbol] = set()
     for s in e.atoms(sp.Sum, sp.Product):
         bound = {lim[0] for lim in s.limits}
         for lim in s.limits:
             for b in lim[1:]:
                 out |= {x for x in b.free_symbols if isinstance(x, sp.Symbol) and x not in bound}
-    return out
+    return out & e.free_symbols
 
 
 def decide_structured(
@@ -119,26 +132,34 @@ def decide_structured(
 
     Most slips already show at m = 1, 2; the symbolic attempt is cheap when it
     succeeds (derivatives only, canonical forms) and capped when it does not."""
-    instances, described = _instance_plan(shape, domain)
+    instances, described = instance_plan(shape, domain)
     if not instances:
         return Decision("undecided", "no instance", message="no size/index combination is possible")
     rng = random.Random(seed)
     built: list[Instance] = []
     probes: list[ProbeResult] = []
+    # an instance whose sides differ only through names without meaning (see
+    # ``meaning``): not a refutation, and no bounded verdict unless proved
+    held: dict[int, Decision] = {}  # position in built -> the undecided verdict
 
     def probe_next(count: int) -> Decision | None:
         for values in instances[len(built) : len(built) + count]:
-            inst = _instantiate(lhs, rhs, values, domain, rng, clock)
+            inst = instantiate(lhs, rhs, values, domain, rng, clock)
             if inst is None:
                 return Decision(
                     "undecided", "timeout", message=f"ran out of time instantiating {described}"
                 )
             probe = sampling.probe(inst, rng)
+            decision = None
             if probe.counterexample is not None:
                 symbolic = (_resolve_deltas(lhs, domain), _resolve_deltas(rhs, domain))
-                return refutation(inst, probe.counterexample, clock, symbolic=symbolic)
-            if probe.undefined_at is not None:
-                return undefined_refutation(inst, probe.undefined_at)
+                decision = refutation(inst, probe.counterexample, clock, symbolic=symbolic)
+            elif probe.undefined_at is not None:
+                decision = undefined_refutation(inst, probe.undefined_at, clock)
+            if decision is not None and decision.verdict == "refuted":
+                return decision
+            if decision is not None:
+                held[len(built)] = decision
             built.append(inst)
             probes.append(probe)
         return None
@@ -153,7 +174,10 @@ def decide_structured(
         return Decision("proved", symbolic, message="proved for every size")
     if (late := probe_next(len(instances))) is not None:
         return late
-    return _prove_instances(built, probes, described, clock)
+    decision = _prove_instances(built, probes, described, clock, held)
+    if decision.method == "unknown meaning":  # named as written: γ(x_n, k), not γ(x_1, k)
+        return unknown_meaning_of(generalise(lhs, rhs, domain.varying))
+    return decision
 
 
 def _symbolic_forms(
@@ -311,7 +335,11 @@ def _symbols_of(e: sp.Expr) -> set[sp.Symbol]:
 
 
 def _prove_instances(
-    built: list[Instance], probes: list[ProbeResult], described: str, clock: Clock
+    built: list[Instance],
+    probes: list[ProbeResult],
+    described: str,
+    clock: Clock,
+    held: dict[int, Decision],
 ) -> Decision:
     unproved = 0
     for i, inst in enumerate(built):
@@ -320,11 +348,20 @@ def _prove_instances(
             unproved += 1
             continue
         if inst.lhs == inst.rhs or prove_zero(inst.lhs - inst.rhs, inst, per):
+            held.pop(i, None)  # holds for every meaning after all
+            continue
+        if prove_generalised(inst, per, held=i in held):
+            held.pop(i, None)
             continue
         late = adaptive_refute(inst, probes[i].agreed_points[:1], per)
         if late is not None:
-            return refutation(inst, late, clock, shrink=False)
+            decision = refutation(inst, late, clock, shrink=False)
+            if decision.verdict == "refuted":
+                return decision
+            held[i] = decision
         unproved += 1
+    if unproved and held:
+        return held[min(held)]
     if unproved == 0:
         return Decision(
             "bounded",
@@ -341,8 +378,11 @@ def _prove_instances(
     return Decision("numeric", f"numeric {points} points, {described}", message=msg)
 
 
-def _instance_plan(shape: Shape, domain: Domain) -> tuple[list[dict[sp.Symbol, int]], str]:
-    """Every (size, index) assignment to check, respecting q ≠ j cases; and its description."""
+def instance_plan(
+    shape: Shape, domain: Domain, limit: int = MAX_INSTANCES
+) -> tuple[list[dict[sp.Symbol, int]], str]:
+    """Every (size, index) assignment to check, respecting q ≠ j cases, up to
+    ``limit`` (whole sizes only); and its description."""
     size_syms = sorted(shape.sizes, key=lambda s: s.name)
     idx_syms = sorted(shape.indices, key=lambda s: s.name)
     apart = _distinct_pairs(domain, set(idx_syms))
@@ -358,7 +398,7 @@ def _instance_plan(shape: Shape, domain: Domain) -> tuple[list[dict[sp.Symbol, i
         assignments = [a for a in assignments if all(a[p] != a[q] for p, q in apart)]
         if not assignments:
             continue  # e.g. q ≠ j is impossible for m = 1
-        if len(plan) + len(assignments) > MAX_INSTANCES:
+        if len(plan) + len(assignments) > limit:
             break
         plan += [{**sizes, **a} for a in assignments]
         for s, v in sizes.items():
@@ -389,7 +429,7 @@ def _distinct_pairs(domain: Domain, indices: set[sp.Symbol]) -> list[tuple[sp.Sy
     return pairs
 
 
-def _instantiate(
+def instantiate(
     lhs: sp.Expr,
     rhs: sp.Expr,
     values: dict[sp.Symbol, int],

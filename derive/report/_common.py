@@ -14,6 +14,7 @@ SYMBOLS: dict[str, str] = {
     "refuted": "✗",
     "undecided": "?",
     "unparsed": "!",
+    "error": "✗",
 }
 
 # Short explanations, used as tooltips / legends.
@@ -24,6 +25,7 @@ MEANINGS: dict[str, str] = {
     "refuted": "a checked counterexample exists",
     "undecided": "nothing decided in time",
     "unparsed": "the line could not be read",
+    "error": "derive itself failed on this step (a bug: please report it)",
 }
 
 RELATION_WORDS: dict[str, str] = {

@@ -23,6 +23,7 @@ SUMMARY_KEYS = (
     "refuted",
     "undecided",
     "unparsed",
+    "error",
     "culprits",
     "seconds",
 )
@@ -70,6 +71,8 @@ def _step(step: StepResult) -> dict[str, Any]:
         if step.message_parts is not None
         else None
     )
+    if step.traceback:  # verdict "error": where derive failed (additive key)
+        out["traceback"] = step.traceback
     return out
 
 

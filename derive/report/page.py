@@ -182,6 +182,9 @@ def evidence(step: StepResult, path: str = "", *, source: bool = False) -> str:
         rows.append(("residual", math_html(r"\text{lhs} - \text{rhs} = " + step.residual)))
     if step.ratio:
         rows.append(("ratio", math_html(r"\frac{\text{lhs}}{\text{rhs}} = " + step.ratio)))
+    if step.traceback:  # verdict error: where derive failed, folded away
+        rows.append(("traceback", '<details><summary>show</summary>'
+                     f'<pre class="source">{esc(step.traceback)}</pre></details>'))
     if not rows:
         return ""
     body = "".join(f'<dt>{esc(k)}</dt><dd><div class="m">{v}</div></dd>' for k, v in rows)

@@ -52,6 +52,7 @@ STYLES: dict[str, str] = {
     "refuted": "bold red",
     "undecided": "yellow",
     "unparsed": "magenta",
+    "error": "bold red",
 }
 GOOD = frozenset({"proved", "bounded"})
 
@@ -308,6 +309,11 @@ def _step_lines(step: StepResult, first: bool, verbose: bool, width: int, path: 
     if verbose:
         method = step.method or "—"
         labelled("method", f"{method}, {format_seconds(step.seconds)}", latex=False)
+        if step.traceback:  # verdict `error`: where derive failed, for the bug report
+            lines.append(Text("traceback:", style="bold red"))
+            for line in step.traceback.rstrip().splitlines():  # wrapped, never cropped
+                lines += [Text(line[i : i + width], style="dim")
+                          for i in range(0, max(len(line), 1), width)]
     return lines
 
 
