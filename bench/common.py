@@ -61,7 +61,7 @@ def derivation_steps(paths: Sequence[str | Path] = (DERIVATIONS,)) -> tuple[list
     """
     from derive.chain import plan_steps
     from derive.check import Options, _task, collect_documents, plan_document
-    from derive.document import read_document
+    from derive.read import read_document
     from derive.steps import read_chain
 
     options = Options()

@@ -50,7 +50,6 @@ if str(ROOT) not in sys.path:
 
 from derive.chain import defined_head  # noqa: E402
 from derive.check import Options, check_documents, collect_documents  # noqa: E402
-from derive.document import parse_document, read_document  # noqa: E402
 from derive.model import (  # noqa: E402
     GOOD_VERDICTS,
     Document,
@@ -59,6 +58,7 @@ from derive.model import (  # noqa: E402
     SourceItem,
     StepResult,
 )
+from derive.read import parse_document, read_document  # noqa: E402
 from derive.resolve import definition_head  # noqa: E402
 
 OPERATORS = (

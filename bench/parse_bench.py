@@ -18,7 +18,7 @@ def one_pass(seed: Path, context: Path) -> tuple[int, int]:
     environment and parse every item (derive.steps.read_chain, as `check` does)."""
     from derive import steps
     from derive.check import Options, plan_document
-    from derive.document import read_document
+    from derive.read import read_document
 
     steps._ENVIRONMENTS.clear()  # each pass builds its environments again
     doc = read_document(seed)

@@ -278,7 +278,7 @@ def reason_class(message: str) -> str:
 
 def measure(path: Path) -> DocReport:
     from derive.check import Options, plan_document
-    from derive.document import read_document
+    from derive.read import read_document
     from derive.steps import read_chain
 
     started = time.perf_counter()

@@ -25,7 +25,7 @@ $$\\frac{{\\partial}}{{\\partial z_j}} {S} = 2{S}\\left(1 - {S}\\right)$$
 
 def run(quick: bool) -> Section:
     from derive.check import Options, check_documents
-    from derive.document import parse_document
+    from derive.read import parse_document
 
     rows = []
     sizes = [2, 4, 6] if quick else [2, 4, 6, 8]

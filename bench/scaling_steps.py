@@ -14,7 +14,7 @@ FULL_LIMIT = 600.0  # measure 10,000 only when the estimate is below 10 minutes
 def check_generated(steps: int, jobs: int = 1, seed: int = 1):
     """(wall seconds, RunResult, wrong steps planted) for a generated document."""
     from derive.check import Options, check_documents
-    from derive.document import parse_document
+    from derive.read import parse_document
 
     text, wrong = document(steps, seed=seed)
     with Timer() as t:

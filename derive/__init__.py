@@ -27,10 +27,10 @@ _EXPORTS: dict[str, str] = {
     "check_document": "derive.check",
     "check_documents": "derive.check",
     "check_paths": "derive.check",
-    # derive.document
-    "DocumentError": "derive.document",
-    "parse_document": "derive.document",
-    "read_document": "derive.document",
+    # derive.read
+    "DocumentError": "derive.read",
+    "parse_document": "derive.read",
+    "read_document": "derive.read",
     # derive.model
     "ChainResult": "derive.model",
     "Document": "derive.model",
@@ -67,7 +67,6 @@ __all__ = [
 if TYPE_CHECKING:
     from derive.api import Chain, DerivationError, assert_derivation, check_text, explain
     from derive.check import Options, check_document, check_documents, check_paths
-    from derive.document import DocumentError, parse_document, read_document
     from derive.model import (
         ChainResult,
         Document,
@@ -77,6 +76,7 @@ if TYPE_CHECKING:
         StepResult,
         Summary,
     )
+    from derive.read import DocumentError, parse_document, read_document
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,7 @@
 Everything here goes through the one pipeline of :mod:`derive.check`: a chain
 written in Python becomes a small Markdown document in memory (context in the
 YAML front matter, ``id``/``expect`` in an annotation), which is read with
-:func:`derive.document.parse_document` and checked with
+:func:`derive.read.parse_document` and checked with
 :func:`derive.check.check_documents`, exactly like a file.
 
     from derive import Chain, assert_derivation
@@ -27,7 +27,6 @@ import yaml
 
 from derive.check import DEFAULT_TIMEOUT, Options, check_document, check_documents, check_paths
 from derive.context import BLOCK_ONLY_KEYS
-from derive.document import DocumentError, parse_document
 from derive.model import (
     GOOD_VERDICTS,
     ChainResult,
@@ -35,6 +34,7 @@ from derive.model import (
     Problem,
     StepResult,
 )
+from derive.read import DocumentError, parse_document
 from derive.report._common import (
     RELATION_WORDS,
     SYMBOLS,

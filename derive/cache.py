@@ -31,8 +31,8 @@ from typing import Any
 from derive import __version__
 from derive.check import Options, check_documents, collect_documents
 from derive.context import find_sidecar
-from derive.document import read_document
 from derive.model import Document, FileResult, RunResult, summarise
+from derive.read import read_document
 from derive.report.atomic import write_atomic
 
 DEFAULT_FOLDER = ".derive-cache"

@@ -30,7 +30,6 @@ from derive.context import (
     block_context_lenient,
     context_for_document_lenient,
 )
-from derive.document import DocumentError, read_document
 from derive.model import (
     ChainResult,
     Document,
@@ -41,6 +40,7 @@ from derive.model import (
     StepResult,
     summarise,
 )
+from derive.read import DocumentError, read_document
 from derive.resolve import Head, SourceDefinition, bare, definition_head
 from derive.steps import (
     ChainReading,

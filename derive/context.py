@@ -6,7 +6,7 @@ Sources, later overriding earlier: built-in defaults → a context file
 entries → the annotation right before a block.  The same keys everywhere.
 
 Everything here is validation and merging of *raw* declarations: LaTeX stays
-as text (derive/latex.py reads it later).  Input is untrusted, so YAML is read
+as text (derive/latex/ reads it later).  Input is untrusted, so YAML is read
 with ``yaml.safe_load`` only and nothing is ever evaluated.
 
 Every public function that raises ``ContextError`` has a ``*_lenient`` twin

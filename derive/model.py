@@ -24,7 +24,7 @@ UNPINNABLE_VERDICTS = frozenset({"error"})
 
 
 # --------------------------------------------------------------------------
-# Stage 1: documents (derive/document.py)
+# Stage 1: documents (derive/read/)
 # --------------------------------------------------------------------------
 
 

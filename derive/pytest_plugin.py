@@ -245,7 +245,7 @@ class DeriveFile(pytest.File):
     def collect(self):
         from derive.chain import chain_name
         from derive.check import plan_document
-        from derive.document import DocumentError, read_document
+        from derive.read import DocumentError, read_document
 
         try:
             self.document = read_document(self.path)

@@ -1,4 +1,4 @@
-"""Stage 1 (derive/document.py): display math → chains, with file lines kept right."""
+"""Stage 1 (derive/read/): display math → chains, with file lines kept right."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from derive.document import DocumentError, parse_document, read_document
 from derive.model import Document, RawChain
+from derive.read import DocumentError, parse_document, read_document
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "cross_entropy_note.md"
 

@@ -42,9 +42,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from derive.check import Options, decide_documents, plan_document
-from derive.document import DocumentError, parse_document, read_document
 from derive.latex import LatexError, parse_latex
 from derive.model import VERDICTS, Document, RunResult, summarise
+from derive.read import DocumentError, parse_document, read_document
 from derive.report import dumps, render_text, write_reports
 from derive.worker import WorkerPool
 

@@ -302,7 +302,7 @@ def test_yaml_bombs_are_refused(tmp_path: Path, text: str) -> None:
 
 
 # Context files are read by derive/context.py with its own loader, which has
-# none of the guards of derive/document.py's front matter (reported, not fixed here).
+# none of the guards of derive/read/'s front matter (reported, not fixed here).
 @pytest.mark.parametrize(
     "yaml_text",
     [

@@ -1,4 +1,4 @@
-"""The LaTeX front end (derive/latex.py): a table of inputs → expected SymPy objects.
+"""The LaTeX front end (derive/latex/): a table of inputs → expected SymPy objects.
 
 * CORPUS (tests/latex_corpus.py): informal expressions read into exact SymPy trees.
 * The seed note: every distinct side of the note's display math, read under the
@@ -32,7 +32,7 @@ from derive.resolve import build_environment
 REPO = Path(__file__).resolve().parents[1]
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "cross_entropy_note.md"
 CONTEXT = REPO / "derivations" / "cross_entropy_note.derive.yaml"
-LATEX_SOURCE = REPO / "derive" / "latex.py"
+LATEX_SOURCES = sorted((REPO / "derive" / "latex").rglob("*.py"))
 
 
 def notation_for(key: str | None) -> Notation:
@@ -545,7 +545,7 @@ def test_payloads_never_execute(payload: str, tmp_path: Path) -> None:
 
 
 def test_module_never_evaluates_text() -> None:
-    text = LATEX_SOURCE.read_text(encoding="utf-8")
+    text = "\n".join(path.read_text(encoding="utf-8") for path in LATEX_SOURCES)
     # a call of any of these (the parser's own methods have other names)
     calls = re.findall(
         r"(?<![\w.])(?<!def )(eval|exec|sympify|parse_expr|compile|__import__)\s*\(", text

@@ -330,7 +330,7 @@ def test_the_cache_key_covers_derives_own_code(tmp_path, monkeypatch):
 
     (tmp_path / "good.md").write_text(GOOD, encoding="utf-8")
     from derive.check import Options
-    from derive.document import read_document
+    from derive.read import read_document
 
     doc = read_document(tmp_path / "good.md")
     key = cache_module.ResultCache(tmp_path / "c").key(doc, b"x", Options())
