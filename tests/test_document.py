@@ -571,3 +571,37 @@ def test_seed_note_as_crlf_with_bom_keeps_every_position(seed: Document, tmp_pat
     again = read_document(path)
     assert [[(i.line, i.column) for i in c.items] for c in again.chains] == [
         [(i.line, i.column) for i in c.items] for c in seed.chains]
+
+
+# --------------------------------------------------------------------------
+# Sentence punctuation ending a display (issue 11)
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "end", [".", ",", ";", " .", r" \;.", r"\,.", r" \text{.}", r"\quad ,", "\\;;"]
+)
+def test_sentence_punctuation_at_the_end_of_a_row_is_not_part_of_the_formula(end: str) -> None:
+    doc = md(f"Thus\n\n$$\nf(x) = x^2 + 1{end}\n$$\n")
+    assert items(only_chain(doc)) == [("f(x)", 4), ("x^2 + 1", 4)]
+
+
+def test_punctuation_ends_every_row_of_an_aligned_block_in_tex() -> None:
+    doc = tex(
+        "\\begin{align*}\r\n(a+b)^2 &= a^2 + 2ab + b^2, \\\\\r\n"
+        "&= b^2 + 2ab + a^2.\r\n\\end{align*}\r\n"
+    )
+    assert items(only_chain(doc)) == [
+        ("(a+b)^2", 2),
+        ("a^2 + 2ab + b^2", 2),
+        ("b^2 + 2ab + a^2", 3),
+    ]
+
+
+def test_spacing_commands_and_inner_commas_are_kept() -> None:
+    # `\,` and `\;` are spacing, not punctuation; a comma inside an argument list stays
+    doc = md("$$\ng(x, y) = x y \\,\n$$\n\n$$\nh = 2 \\;\n$$\n")
+    assert [items(c) for c in doc.chains] == [
+        [("g(x, y)", 2), ("x y \\,", 2)],
+        [("h", 6), ("2 \\;", 6)],
+    ]

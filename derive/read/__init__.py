@@ -1190,6 +1190,18 @@ def _expression_drafts(rows: list[_Row], masked: _Masked) -> list[_Draft]:
     return drafts
 
 
+# Punctuation that ends the sentence a display belongs to (AMS style ends every
+# display this way): `.`, `,`, `;`, with the spacing written before it (`\;.`) or
+# as `\text{.}`.  No formula ends in one of these, so it is never part of one.
+_SENTENCE_END = re.compile(
+    r"(?:\\[,;:!> ]|\\q?quad|~|\s)*(?:(?<!\\)[.,;]|\\text\{\s*[.,;]\s*\})(?:\\[,;:! ]|\s)*$"
+)
+
+
+def _without_sentence_end(text: str) -> str:
+    return _SENTENCE_END.sub("", text).rstrip()
+
+
 def _finish(
     draft: _Draft, kind: str, masked: _Masked, locate: Locate, path: str
 ) -> RawChain | None:
@@ -1197,7 +1209,7 @@ def _finish(
     relations: list[str] = []
     for n, item in enumerate(draft.items):
         texts = [masked.text(a, b) for a, b in item.pieces]
-        text = " ".join(t for t in texts if t)
+        text = _without_sentence_end(" ".join(t for t in texts if t))
         if not text:
             continue  # empty expression (trailing `=` or `\\`): dropped, not an error
         offset = next(f for f in (masked.first(a, b) for a, b in item.pieces) if f >= 0)
