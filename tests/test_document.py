@@ -605,3 +605,42 @@ def test_spacing_commands_and_inner_commas_are_kept() -> None:
         [("g(x, y)", 2), ("x y \\,", 2)],
         [("h", 6), ("2 \\;", 6)],
     ]
+
+
+# --------------------------------------------------------------------------
+# Math environments written bare in Markdown (issue 11)
+# --------------------------------------------------------------------------
+
+
+def test_bare_align_in_markdown_is_display_math_with_its_lines() -> None:
+    doc = md(
+        "Expand:\r\n\r\n\\begin{align*}\r\n(a+b)^2 &= a^2 + b^2 \\\\\r\n"
+        "&= b^2 + a^2\r\n\\end{align*}\r\n\r\nDone.\r\n"
+    )
+    chain = only_chain(doc)
+    assert items(chain) == [("(a+b)^2", 4), ("a^2 + b^2", 4), ("b^2 + a^2", 5)]
+    assert chain.items[1].column == 12
+
+
+@pytest.mark.parametrize("env", ["equation", "equation*", "gather*", "multline", "eqnarray*"])
+def test_every_bare_display_environment_is_read(env: str) -> None:
+    doc = md(f"Text.\n\n\\begin{{{env}}}\nx + x = 2x\n\\end{{{env}}}\n")
+    assert items(only_chain(doc)) == [("x + x", 4), ("2x", 4)]
+
+
+def test_bare_environment_inside_a_list_item() -> None:
+    doc = md("- first\n\n  \\begin{align*}\n  y &= 3 + 4\n  \\end{align*}\n")
+    assert items(only_chain(doc)) == [("y", 4), ("3 + 4", 4)]
+
+
+def test_bare_environment_in_code_is_not_math() -> None:
+    assert md("```\n\\begin{align*}\nx &= 1 + 1\n\\end{align*}\n```\n").chains == []
+
+
+def test_slip_in_a_bare_align_is_refuted_at_its_line(tmp_path: Path) -> None:
+    from derive.check import check_document
+
+    note = tmp_path / "note.md"
+    note.write_text("# Note\n\n\\begin{align*}\n(a+b)^2 &= a^2 + b^2\n\\end{align*}\n")
+    [step] = [s for c in check_document(note).chains for s in c.steps]
+    assert (step.verdict, step.line) == ("refuted", 4)

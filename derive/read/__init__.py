@@ -53,6 +53,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from derive import safe_yaml
 from derive.model import Document, Problem, RawChain, SourceItem
+from derive.read.bare_math import bare_environment
 
 __all__ = ["DocumentError", "read_document", "parse_document", "split_display"]
 
@@ -385,6 +386,7 @@ def _markdown_parser() -> MarkdownIt:
     md.inline.ruler.at("backticks", _tracked(backtick))
     md.inline.ruler.at("html_inline", _tracked(html_inline))
     md.inline.ruler.before("escape", "math_display_bracket", _bracket_math)
+    md.block.ruler.before("paragraph", "math_environment", bare_environment)
     return md
 
 
@@ -432,6 +434,8 @@ class _MarkdownReader:
                 self._html_annotations(token.content, token.map[0] + 1 if token.map else 0)
             elif token.type in ("math_block", "math_block_label"):
                 self._math_block(token)
+            elif token.type == "math_environment":
+                self._bare_environment(token)
             elif token.type == "inline":
                 self._inline(token)
         self.out.drop_pending("before the end of the file")
@@ -467,6 +471,14 @@ class _MarkdownReader:
         src = self.lines[first - 1]
         opener = src.find("$$")
         locate = _locate_lines(token.content, self.lines, first, opener + 2)
+        self.out.display(token.content, locate, first)
+
+    def _bare_environment(self, token: Token) -> None:
+        """``\\begin{align*}…`` outside ``$$``: display math, as every renderer shows it."""
+        assert token.map is not None
+        first = token.map[0] + 1
+        opener = self.lines[first - 1].find("\\begin")
+        locate = _locate_lines(token.content, self.lines, first, opener)
         self.out.display(token.content, locate, first)
 
     def _inline(self, token: Token) -> None:

@@ -16,12 +16,12 @@ import re
 from collections.abc import Callable
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from derive.read.bare_math import bare_environment
 from derive.report.outline import (
     Block,
     Break,
@@ -47,11 +47,6 @@ from derive.report.outline import (
 )
 
 _SPAN = "derive_report_span"  # (start, end) of an inline token in its paragraph's source
-BARE_ENVIRONMENTS = (
-    "align|align\\*|aligned|alignat|alignat\\*|equation|equation\\*|gather|gather\\*|gathered"
-    "|multline|multline\\*|eqnarray|eqnarray\\*|split|flalign|flalign\\*"
-)
-_BARE_OPEN = re.compile(r"\\begin\{(" + BARE_ENVIRONMENTS + r")\}")
 
 
 def _find_unescaped(src: str, needle: str, pos: int) -> int:
@@ -94,37 +89,11 @@ def _tracked(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline
     return tracked
 
 
-def _bare_environment(state: StateBlock, start: int, end: int, silent: bool) -> bool:
-    """``\\begin{align*} … \\end{align*}`` written straight into the Markdown."""
-    if state.sCount[start] - state.blkIndent >= 4:
-        return False
-    begin = state.bMarks[start] + state.tShift[start]
-    opened = _BARE_OPEN.match(state.src, begin)
-    if not opened:
-        return False
-    closer = "\\end{" + opened.group(1) + "}"
-    close = state.src.find(closer, opened.end())
-    if close < 0:
-        return False
-    last = start
-    while last < end and state.eMarks[last] < close:
-        last += 1
-    if last >= end:
-        return False
-    if silent:
-        return True
-    token = state.push("math_environment", "math", 0)
-    token.content = state.src[begin : close + len(closer)]
-    token.map = [start, last + 1]
-    state.line = last + 1
-    return True
-
-
 def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"linkify": False}).enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(dollarmath_plugin, double_inline=True, allow_blank_lines=False)
-    md.block.ruler.before("paragraph", "math_environment", _bare_environment)
+    md.block.ruler.before("paragraph", "math_environment", bare_environment)
     for name in ("math_inline", "backticks", "html_inline"):
         rule = next(r for r in md.inline.ruler.__rules__ if r.name == name).fn
         md.inline.ruler.at(name, _tracked(rule))
