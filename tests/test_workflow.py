@@ -194,6 +194,8 @@ def _git(*args: str, cwd: Path) -> None:
 @pytest.fixture()
 def repo(tmp_path) -> Path:
     if shutil.which("git") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("git is missing in CI: .ci/run installs it")
         pytest.skip("git not installed")
     _git("init", "-q", cwd=tmp_path)
     _git("config", "user.email", "a@b.c", cwd=tmp_path)
@@ -240,6 +242,8 @@ def test_changed_against_a_revision_and_with_nothing_changed(repo: Path):
 
 def test_changed_outside_a_repository_is_a_usage_error(tmp_path):
     if shutil.which("git") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("git is missing in CI: .ci/run installs it")
         pytest.skip("git not installed")
     proc = derive("check", "--changed", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.startswith("derive: error: git")
