@@ -14,6 +14,10 @@ Rules worth knowing (they are pinned by tests/test_document.py):
   plugin, so code fences, indented code and inline code are never math.
   Display math is ``$$…$$`` (as a block or inside a paragraph/list item) and
   ``\\[…\\]``; single-dollar ``$…$`` is inline and never checked.
+* Math environments written bare in Markdown (``\\begin{align*}`` outside
+  ``$$``) are display math too (rule in :mod:`derive.read.bare_math`).
+* Punctuation ending the sentence (``.``, ``,``, ``;``, ``\\;.``, ``\\text{.}``)
+  at the end of an expression is left out of it.
 * A display block is split into rows at top-level ``\\\\`` and each row at
   top-level ``=`` (also ``:=``, ``\\coloneqq``, ``\\overset{…}{=}``) and
   ``\\approx``.  A row with any other top-level relation (``\\Rightarrow``,
