@@ -194,9 +194,12 @@ def test_neq_and_leq_inside_braces_are_not_split() -> None:
 
 def test_top_level_inequality_or_implication_is_an_unsupported_relation() -> None:
     doc = md("$$\\begin{aligned}\na &= b \\\\\n&\\Rightarrow c = d \\\\\n&= e\n\\end{aligned}$$\n")
+    # `= e` continues `c = d`, not `a = b`: the step into it is reported, not bridged
     assert [(p.line, p.message) for p in doc.problems] == [
-        (3, "unsupported relation `\\Rightarrow`")]
-    assert items(only_chain(doc)) == [("a", 2), ("b", 2), ("e", 4)]
+        (3, "unsupported relation `\\Rightarrow`"),
+        (4, "step not checked: it continues line 3, which could not be read"),
+    ]
+    assert items(only_chain(doc)) == [("a", 2), ("b", 2)]
     doc = md("$$x \\le y$$\n\n$$u <= v$$\n")
     assert doc.chains == [] and [p.line for p in doc.problems] == [1, 3]
 
@@ -257,12 +260,13 @@ def test_trailing_row_break_gives_no_empty_expression() -> None:
     assert [i.latex for i in chain.items] == ["a", "b", "c"]
 
 
-def test_unbalanced_row_is_a_problem_and_other_rows_still_chain() -> None:
+def test_unbalanced_row_is_a_problem_and_the_rows_before_it_still_chain() -> None:
     doc = md("$$\\begin{aligned}\na &= b \\\\\n&= \\frac{c}{d \\\\\n&= e\n\\end{aligned}$$\n")
-    assert [(p.line, p.column) for p in doc.problems] == [(3, 2)]  # the `=` after `&`
+    assert [(p.line, p.column) for p in doc.problems] == [(3, 2), (4, 2)]  # the `=` after `&`
     assert "unbalanced" in doc.problems[0].message
     assert "\\frac{c}{d" in doc.problems[0].fragment
-    assert items(only_chain(doc)) == [("a", 2), ("b", 2), ("e", 4)]
+    assert "continues line 3" in doc.problems[1].message
+    assert items(only_chain(doc)) == [("a", 2), ("b", 2)]
 
 
 def test_matrix_rows_and_cells_stay_inside_their_expression() -> None:
@@ -644,3 +648,27 @@ def test_slip_in_a_bare_align_is_refuted_at_its_line(tmp_path: Path) -> None:
     note.write_text("# Note\n\n\\begin{align*}\n(a+b)^2 &= a^2 + b^2\n\\end{align*}\n")
     [step] = [s for c in check_document(note).chains for s in c.steps]
     assert (step.verdict, step.line) == ("refuted", 4)
+
+
+# --------------------------------------------------------------------------
+# A row that could not be read is a gap, never a bridge (issue 11)
+# --------------------------------------------------------------------------
+
+
+def test_a_chain_does_not_continue_across_an_unread_row() -> None:
+    # the lost row carries `\ge`: comparing b + c with e + f would claim what the author never did
+    doc = md("$$\na &= b + c \\\\\n&\\ge d \\\\\n&= e + f \\\\\n&= g\n$$\n")
+    assert [items(c) for c in doc.chains] == [
+        [("a", 2), ("b + c", 2)],
+        [("e + f", 4), ("g", 5)],
+    ]
+    assert [(p.line, p.fragment) for p in doc.problems] == [(3, "\\ge"), (4, "= e + f")]
+    assert "it continues line 3, which could not be read" in doc.problems[1].message
+
+
+def test_equations_on_both_sides_of_an_unread_row_are_separate_claims() -> None:
+    doc = tex("\\begin{align*}\nx &= 1 + 1 \\\\\ny &\\ge 2 \\\\\nz &= 3\n\\end{align*}\n")
+    assert [(c.kind, items(c)) for c in doc.chains] == [
+        ("expressions", [("x", 2), ("1 + 1", 2)]),
+        ("expressions", [("z", 4), ("3", 4)]),
+    ]

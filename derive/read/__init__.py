@@ -978,6 +978,9 @@ class _Row:
     end: int
     cuts: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, relation)
     error: tuple[int, str, str] | None = None  # (offset, message, fragment)
+    # line of the row just before this one when that row could not be read (0: none):
+    # nothing here is claimed from what came before it (the lost row may carry `\ge`)
+    after_gap: int = 0
 
 
 def _skip_delimiter(s: str, j: int) -> int:
@@ -1109,6 +1112,7 @@ def split_display(
     balanced = _balanced(content)
     masked = _mask(content, respect_braces=balanced)
     rows: list[_Row] = []
+    gap = 0  # line of the last unread row, until a row is read
     for start, end in _row_breaks(masked.work, respect_braces=balanced):
         if masked.first(start, end) < 0:
             continue  # empty row, e.g. after a trailing \\
@@ -1121,21 +1125,36 @@ def split_display(
             problems.append(
                 Problem(path, line, message, column, _short(fragment or masked.text(start, end)))
             )
+            gap = line
             continue
+        row.after_gap, gap = gap, 0
+        leads_with_relation = bool(row.cuts) and masked.first(start, row.cuts[0][0]) < 0
+        if row.after_gap and leads_with_relation:
+            # `&= e` after an unread row: its left side is the lost row, so the step
+            # into it is not checked, and says so instead of vanishing
+            line, column = locate(masked.first(start, end))
+            problems.append(Problem(
+                path, line,
+                f"step not checked: it continues line {row.after_gap}, which could not be read",
+                column, _short(masked.text(start, end)),
+            ))
         rows.append(row)
 
-    if _is_equation_block(rows, masked):
-        drafts = [_Draft([_Item([(r.start, r.end)]) for r in rows], ["implies"] * (len(rows) - 1))]
-        kind = "equations"
-    else:
-        drafts = _expression_drafts(rows, masked)
-        kind = "expressions"
-
+    # Each run of rows between unread rows is cut on its own: a chain never
+    # continues across a row that was reported, nor is one run a premise of the next.
     chains: list[RawChain] = []
-    for draft in drafts:
-        chain = _finish(draft, kind, masked, locate, path)
-        if chain is not None:
-            chains.append(chain)
+    for run in _runs_between_gaps(rows):
+        if _is_equation_block(run, masked):
+            items = [_Item([(r.start, r.end)]) for r in run]
+            drafts = [_Draft(items, ["implies"] * (len(run) - 1))]
+            kind = "equations"
+        else:
+            drafts = _expression_drafts(run, masked)
+            kind = "expressions"
+        for draft in drafts:
+            chain = _finish(draft, kind, masked, locate, path)
+            if chain is not None:
+                chains.append(chain)
     label = str(annotation.get("id", "") or "") if annotation else ""
     for n, chain in enumerate(chains):
         chain.section = section
@@ -1183,6 +1202,15 @@ def _is_equation_block(rows: list[_Row], masked: _Masked) -> bool:
         if masked.first(row.start, cut_start) < 0 or masked.first(cut_end, row.end) < 0:
             return False
     return True
+
+
+def _runs_between_gaps(rows: list[_Row]) -> list[list[_Row]]:
+    runs: list[list[_Row]] = []
+    for row in rows:
+        if not runs or row.after_gap:
+            runs.append([])
+        runs[-1].append(row)
+    return runs
 
 
 def _expression_drafts(rows: list[_Row], masked: _Masked) -> list[_Draft]:
