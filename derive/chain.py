@@ -27,6 +27,8 @@ class ChainPlan:
     definitions: list[SourceDefinition]  # document definitions in force
     defines: Head | None = None  # the first `=` defines this name
     notes: list[str] = field(default_factory=list)
+    # names the document both applies, f(x), and uses alone: f(x) reads two ways
+    ambiguous: set[str] = field(default_factory=set)
 
     @property
     def first_checked(self) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from derive.chain import (
@@ -27,6 +27,7 @@ from derive.chain import (
 )
 from derive.context import (
     ContextSpec,
+    FunctionSpec,
     block_context_lenient,
     context_for_document_lenient,
 )
@@ -41,6 +42,7 @@ from derive.model import (
     summarise,
 )
 from derive.read import DocumentError, read_document
+from derive.read.usage import NameUsage, scan_usage
 from derive.resolve import Head, SourceDefinition, bare, definition_head
 from derive.steps import (
     ChainReading,
@@ -128,6 +130,8 @@ def plan_document(doc: Document, options: Options) -> PlannedDocument:
     )
     problems += [err.as_problem(doc.path, err.line) for err in errors]
     planned = PlannedDocument(doc.path, problems)
+    usage = scan_usage((item.latex, item.line) for raw in doc.chains for item in raw.items)
+    document_heads = {head.name for raw in doc.chains if (head := defined_head(raw))}
 
     # Document definitions hold until the next heading of the same or higher
     # level: keep each with the section path it was made in.
@@ -147,7 +151,11 @@ def plan_document(doc: Document, options: Options) -> PlannedDocument:
         problems += [
             err.as_problem(doc.path, raw.annotation_line or raw.line) for err in block_errors
         ]
+        used_here = set(scan_usage((item.latex, item.line) for item in raw.items).applied)
+        spec, inferred = _with_functions_from_use(spec, usage, document_heads, used_here)
         plan = ChainPlan(raw, spec, [d for _, d in in_force.values()])
+        plan.notes += inferred
+        plan.ambiguous = usage.ambiguous(_known_names(spec) | document_heads)
         head = defined_head(raw)
         if head is not None:
             plan.defines = head
@@ -163,6 +171,32 @@ def plan_document(doc: Document, options: Options) -> PlannedDocument:
             in_force[key] = (raw.section, definition)
         planned.plans.append(plan)
     return planned
+
+
+def _known_names(spec: ContextSpec) -> set[str]:
+    """Names the context gives a meaning (bare, as the reader names them)."""
+    names = set(spec.symbols) | set(spec.functions) | set(spec.indices) | set(spec.sizes)
+    names |= set(spec.depends)
+    names |= {head.name for text in spec.define if (head := definition_head(text))}
+    return {bare(name) for name in names}
+
+
+def _with_functions_from_use(
+    spec: ContextSpec, usage: NameUsage, document_heads: set[str], used_here: set[str]
+) -> tuple[ContextSpec, list[str]]:
+    """Names the document only ever applies to arguments are unknown functions, as if
+    the context said `functions: [f]`; the chains that apply one say so."""
+    inferred = usage.functions(_known_names(spec) | document_heads)
+    if not inferred:
+        return spec, []
+    added = {name: FunctionSpec(name, (), None) for name in inferred}
+    notes = [
+        f"{name} is read as a function: the document applies it to arguments "
+        f"(first on line {line}) and never uses it alone"
+        for name, line in sorted(inferred.items(), key=lambda item: item[1])
+        if name in used_here
+    ]
+    return replace(spec, functions={**added, **spec.functions}), notes
 
 
 def _declared_by_context(spec: ContextSpec, head: Head) -> bool:
@@ -196,6 +230,7 @@ def decide_documents(
         unreadable_lists.append(unreadable)
         tasks += [_task(plan, step, options) for step in steps]
     outcomes = _run_steps(tasks, pool, options, "checking steps")
+    outcomes = _second_readings(plans, step_lists, tasks, outcomes, pool, options)
 
     # Round 2: skip-checks where two neighbouring steps are refuted.
     cursor = 0
@@ -238,6 +273,60 @@ def decide_documents(
             chain_index += 1
         files.append(result)
     return files
+
+
+def _second_readings(
+    plans: list[ChainPlan],
+    step_lists: list[list[Step]],
+    tasks: list[StepTask],
+    outcomes: list[tuple[StepOutcome, float]],
+    pool: WorkerPool,
+    options: Options,
+) -> list[tuple[StepOutcome, float]]:
+    """A refuted step that writes f(…) where the document also uses f alone was read
+    one way (f times …); decide it the other way too.  It stays refuted only when
+    both readings refute it (a red line never rests on a guess between readings)."""
+    redo: list[tuple[int, list[str]]] = []
+    alternatives: list[StepTask] = []
+    position = 0
+    for plan, steps in zip(plans, step_lists, strict=True):
+        for step in steps:
+            outcome, _ = outcomes[position]
+            if outcome.verdict == "refuted" and plan.ambiguous:
+                rows = [(plan.raw.items[k].latex, 0) for k in (step.lhs, step.rhs)]
+                names = sorted(set(scan_usage(rows).applied) & plan.ambiguous)
+                if names:
+                    functions = {n: FunctionSpec(n, (), None) for n in names}
+                    spec = replace(plan.spec, functions={**functions, **plan.spec.functions})
+                    alternatives.append(replace(tasks[position], spec=spec))
+                    redo.append((position, names))
+            position += 1
+    if not alternatives:
+        return outcomes
+    second = _run_steps(alternatives, pool, options, "second readings")
+    combined = list(outcomes)
+    for (position, names), (other, seconds) in zip(redo, second, strict=True):
+        first, spent = combined[position]
+        combined[position] = (_both_readings(first, other, names), spent + seconds)
+    return combined
+
+
+def _both_readings(first: StepOutcome, other: StepOutcome, names: list[str]) -> StepOutcome:
+    shown = ", ".join(names)
+    if other.verdict == "refuted":
+        note = f" (also refuted reading {shown} as a function applied to its bracket)"
+        return replace(first, message=first.message + note)
+    what = other.verdict if not other.message else f"{other.verdict} ({other.message})"
+    return StepOutcome(
+        "undecided",
+        method="two readings",
+        message=(
+            f"the step reads two ways: the document uses {shown} both alone and in front "
+            f"of a bracket. Read as a product the step is refuted; read as a function "
+            f"applied to the bracket it is {what}"
+        ),
+        relation=first.relation,
+    )
 
 
 def _read_all(plans: list[ChainPlan], pool: WorkerPool, options: Options) -> list[ChainReading]:

@@ -22,7 +22,9 @@ from derive.summation import rename_limits
 MAX_EXPANSION_ROUNDS = 12  # definitions referring to definitions, a → σ(z) → z → wx+b
 
 # `\sigma(z)`, `f(x, y)`, `H(p, q)`: the head of a function definition.
-FUNCTION_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*\(\s*([A-Za-z](?:\s*,\s*[A-Za-z])*)\s*\)\s*$")
+FUNCTION_HEAD = re.compile(
+    r"^\s*(\\?[A-Za-z]+)\s*\(\s*((?:[A-Za-z]|\\[A-Za-z]+)(?:\s*,\s*(?:[A-Za-z]|\\[A-Za-z]+))*)\s*\)\s*$"
+)
 # `L`, `a`, `\ell`: a bare symbol; `a_j`, `a_{j}`, `y_{ij}`: an indexed family.
 SYMBOL_HEAD = re.compile(r"^\s*(\\?[A-Za-z]+)\s*$")
 # `\mathrm{LSE}`, `\operatorname{KL}`: a multi-letter name in roman type.
@@ -53,7 +55,7 @@ class Head:
 def definition_head(latex: str) -> Head | None:
     """The head a chain's first expression would define, if it is one."""
     if m := FUNCTION_HEAD.match(latex):
-        params = tuple(p.strip() for p in m[2].split(","))
+        params = tuple(bare(p.strip()) for p in m[2].split(","))
         return Head("function", bare(m[1]), params)
     if m := ROMAN_HEAD.match(latex):
         return Head("symbol", m[1])

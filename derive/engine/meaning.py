@@ -317,6 +317,14 @@ class _Describer(StrPrinter):
         joined = "".join(indices) if all(len(i) == 1 for i in indices) else ",".join(indices)
         return f"{base}_{joined}" if len(joined) == 1 else f"{base}_{{{joined}}}"
 
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        base, exponent = expr.args
+        if exponent == -1:
+            return f"1/{self.parenthesize(base, 50)}"
+        shown = self._print(exponent)
+        shown = shown if len(shown) == 1 else "{" + shown + "}"
+        return f"{self.parenthesize(base, 60)}^{shown}"
+
     def _print_Function(self, expr: sp.Function) -> str:
         name = _pretty_name(_head_name(expr))
         return f"{name}({', '.join(self._print(a) for a in expr.args)})"

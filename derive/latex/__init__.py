@@ -18,7 +18,8 @@ Reading rules that are conventions, not LaTeX (documented in README):
     function words (ln, log, exp, sin, …, sigmoid) first; leftover single
     letters multiply.  A run of three or more letters with an undeclared
     single letter left over is not guessed: it is an error.
-  * `a(1-a)` is a product unless `a` is a declared function.
+  * `a(1-a)` is a product unless `a` is a function (declared, defined, or only ever
+    applied in the document: derive/read/usage.py).
   * A subscript made of one or two letters/digits is an index: `y_{ij}` is
     y[i, j]; a longer word (`x_{max}`) is part of the symbol's name.
   * A sum's body is the rest of the product it stands in; braces right after
@@ -30,6 +31,7 @@ Reading rules that are conventions, not LaTeX (documented in README):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -104,6 +106,21 @@ UNSUPPORTED = {
     "lim": "limits are not supported yet",
     "nabla": "∇ is not supported; write the partial derivatives",
 }
+
+
+_INDEX_SUBSCRIPT = re.compile(r"^[a-z0-9](?:\s*,?\s*[a-z0-9])?$")
+
+
+def label_function_name(base: str, subscript: str) -> str | None:
+    """`p_X(x)`: the function's name when its subscript is a label, not an index.
+
+    An index is one or two lowercase letters or digits (`g_j(x)` is g at index j,
+    `m_{12}`); a capital, a word or a Greek letter (`p_X`, `e_\\xi`, `f_{\\theta}`)
+    labels the function, and the name is written `p_{X}`."""
+    text = subscript.strip()
+    if not text or _INDEX_SUBSCRIPT.match(text):
+        return None
+    return f"{base}_{{{' '.join(text.split())}}}"
 
 
 def logistic(t: sp.Expr) -> sp.Expr:
@@ -783,7 +800,18 @@ class Parser:
     def named_value(self, name: str, tok: Token) -> sp.Expr:
         """A symbol, an indexed entry, a function call or a derivative of a function."""
         notation = self.notation
+        if self.tok.kind == "sub":
+            label = label_function_name(name, self.tok.text)
+            if label is not None and label in notation.functions:
+                self.next()
+                return self.apply_function(label, tok)
         if name in notation.functions:
+            if self.tok.kind == "sub" and self.peek().kind == "open":
+                # `g_j(x)`: a family of functions, g at index j, read g(j, x)
+                sub = self.next()
+                index = self.subscripted(name, sub)
+                leading = index.indices if isinstance(index, sp.Indexed) else (index,)
+                return self.apply_function(name, tok, tuple(leading))
             return self.apply_function(name, tok)
         if self.tok.kind == "op" and self.tok.text == "'":
             raise self.error(
@@ -813,7 +841,7 @@ class Parser:
         inner = self.child(sub).parse()
         return self.notation.indexed_base(name)[inner]
 
-    def apply_function(self, name: str, tok: Token) -> sp.Expr:
+    def apply_function(self, name: str, tok: Token, leading: tuple[sp.Expr, ...] = ()) -> sp.Expr:
         primes = 0
         while self.tok.kind == "op" and self.tok.text == "'":
             self.next()
@@ -843,7 +871,9 @@ class Parser:
             args = [self.parse_power()]
         else:
             raise self.error(f"{name} without an argument", tok)
-        value = self.call(name, args, tok, primes)
+        if leading and primes:
+            raise self.error(f"a prime on the indexed function {name} is not supported", tok)
+        value = self.call(name, [*leading, *args], tok, primes)
         if base is not None:
             value = sp.log(args[0], base)
         if power is not None:
