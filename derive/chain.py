@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from derive.context import ContextSpec, Expectation
+from derive.latex import GREEK
 from derive.model import RawChain, StepResult
 from derive.resolve import Head, SourceDefinition, definition_head
 
@@ -43,7 +44,15 @@ class ChainPlan:
 def defined_head(raw: RawChain) -> Head | None:
     if raw.kind != "expressions" or not raw.relations or raw.relations[0] != "=":
         return None
-    return definition_head(raw.items[0].latex)
+    head = definition_head(raw.items[0].latex)
+    if head is not None and head.kind == "function" and not all(
+        (len(p) == 1 and p.islower()) or (p in GREEK and p.islower()) for p in head.params
+    ):
+        # a document's parameters are variables, lowercase (x, \theta): `P(A) = 0.3`,
+        # `P(\Omega) = 1`, `P(\emptyset) = 0` state a value at an event or a set;
+        # they do not define P
+        return None
+    return head
 
 
 @dataclass(frozen=True)

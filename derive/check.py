@@ -131,7 +131,11 @@ def plan_document(doc: Document, options: Options) -> PlannedDocument:
     problems += [err.as_problem(doc.path, err.line) for err in errors]
     planned = PlannedDocument(doc.path, problems)
     usage = scan_usage((item.latex, item.line) for raw in doc.chains for item in raw.items)
-    document_heads = {head.name for raw in doc.chains if (head := defined_head(raw))}
+    heads = [head for raw in doc.chains if (head := defined_head(raw))]
+    document_heads = {head.name for head in heads}
+    # a name the document defines as a function is one everywhere, also in sections
+    # where that definition is not in force (there it is an unknown function)
+    document_functions = {head.name for head in heads if head.kind == "function"}
 
     # Document definitions hold until the next heading of the same or higher
     # level: keep each with the section path it was made in.
@@ -152,7 +156,9 @@ def plan_document(doc: Document, options: Options) -> PlannedDocument:
             err.as_problem(doc.path, raw.annotation_line or raw.line) for err in block_errors
         ]
         used_here = set(scan_usage((item.latex, item.line) for item in raw.items).applied)
-        spec, inferred = _with_functions_from_use(spec, usage, document_heads, used_here)
+        spec, inferred = _with_functions_from_use(
+            spec, usage, document_heads, document_functions, used_here
+        )
         plan = ChainPlan(raw, spec, [d for _, d in in_force.values()])
         plan.notes += inferred
         plan.ambiguous = usage.ambiguous(_known_names(spec) | document_heads)
@@ -182,14 +188,20 @@ def _known_names(spec: ContextSpec) -> set[str]:
 
 
 def _with_functions_from_use(
-    spec: ContextSpec, usage: NameUsage, document_heads: set[str], used_here: set[str]
+    spec: ContextSpec,
+    usage: NameUsage,
+    document_heads: set[str],
+    document_functions: set[str],
+    used_here: set[str],
 ) -> tuple[ContextSpec, list[str]]:
     """Names the document only ever applies to arguments are unknown functions, as if
     the context said `functions: [f]`; the chains that apply one say so."""
-    inferred = usage.functions(_known_names(spec) | document_heads)
-    if not inferred:
+    known = _known_names(spec)
+    inferred = usage.functions(known | document_heads)
+    functions = set(inferred) | (document_functions - known)
+    if not functions:
         return spec, []
-    added = {name: FunctionSpec(name, (), None) for name in inferred}
+    added = {name: FunctionSpec(name, (), None) for name in functions}
     notes = [
         f"{name} is read as a function: the document applies it to arguments "
         f"(first on line {line}) and never uses it alone"

@@ -127,3 +127,25 @@ def test_a_name_in_a_number_role_multiplies_its_bracket():
     usage = usage_of(r"\sum_{s=1}^{m} s(s+1) = \frac{m(m+1)(m+2)}{3} + x_k(1 - x_k)")
     assert {"m", "s", "k"} <= usage.values
     assert usage.functions(set()) == {} and usage.ambiguous(set()) == set()
+
+
+def test_a_value_at_an_event_defines_nothing(tmp_path):
+    # before: P(\emptyset) = 0 defined P ≡ 0, and the complement rule was refuted through it
+    text = (
+        "# Measure\n\n$$\nP(\\emptyset) = 0\n$$\n\n$$\nP(A) = 0.3\n$$\n\n"
+        "$$\nP(\\Omega - A) = 1 - P(A)\n$$\n"
+    )
+    chains = check(tmp_path, text)
+    assert [c.defines for c in chains] == ["", "", ""]
+    # \emptyset itself is not read yet; what matters is that nothing is refuted through P
+    assert [s.verdict for s in steps_of(chains)] == ["unparsed", "undecided", "undecided"]
+
+
+def test_a_function_defined_in_a_later_section_is_a_function_before_it(tmp_path):
+    # before: f(p+h) in the first section was f·(p+h), refuted "at f = 0"
+    text = (
+        "# Difference quotient\n\n$$\n\\frac{f(p+h) - f(p)}{h} = \\frac{(p+h)^3 - p^3}{h}\n$$\n\n"
+        "# Another example\n\n$$\nf(x) = e^x + x\n$$\n\n$$\n(g f)(x) = g f\n$$\n"
+    )
+    first = steps_of(check(tmp_path, text))[0]
+    assert first.line == 4 and first.verdict == "undecided" and "f(h + p)" in first.message
