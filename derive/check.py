@@ -379,6 +379,7 @@ def _task(plan: ChainPlan, step: Step, options: Options) -> StepTask:
         relation=relation_between(plan, step.lhs, step.rhs),
         seed=options.seed,
         budget=timeout * BUDGET_SHARE,
+        standalone=plan.raw.kind == "expressions" and len(items) == 2 and not plan.defines,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from derive.context import ContextSpec
-from derive.latex import LatexError
+from derive.latex import LatexError, free_symbols
 from derive.printing import reader_evidence
 from derive.resolve import (
     Environment,
@@ -174,6 +174,8 @@ class StepTask:
     relation: str  # "=", "approx", "equations"
     seed: int
     budget: float
+    # the step is a block's only claim, `lhs = rhs` on its own (not a row of a derivation)
+    standalone: bool = False
 
 
 @dataclass
@@ -245,6 +247,11 @@ def _decide_step(task: StepTask) -> StepOutcome:
         )
         relation = "="
 
+    if decision.verdict == "refuted" and task.standalone and relation == "=" and not hygiene:
+        statement = _statement(lhs_full, rhs_full, env.notation.declared)
+        if statement:
+            return StepOutcome("undecided", method="a statement", message=statement,
+                               relation=relation)
     message = decision.message
     if decision.verdict == "refuted" and hygiene:
         message = f"{hygiene}. {message}".strip() if message else hygiene
@@ -266,6 +273,45 @@ def _decide_step(task: StepTask) -> StepOutcome:
         relation=relation,
         counterexample_latex=shown.counterexample,
         message_parts=shown.message,
+    )
+
+
+def _names(expr: sp.Basic) -> set[str]:
+    """The document's names in an expression: x_i counts as x and i."""
+    names: set[str] = set()
+    for atom in free_symbols(expr):
+        names.add(str(atom).split("[", 1)[0])
+    for entry in expr.atoms(sp.Indexed):
+        names.add(str(entry.base.label))
+    return names
+
+
+def _statement(lhs: sp.Basic, rhs: sp.Basic, declared: frozenset[str]) -> str:
+    r"""Why an equation on its own between different quantities is not refuted.
+
+    `\sum_k \alpha_k = 1`, `\sigma^2 = \frac1n\sum_i (x_i - M)^2`, `0 = w\sum x_i^2 - …`:
+    written alone, an equation whose sides are about different names states a condition,
+    a definition or a result the prose explains; a reader does not read it as an identity
+    in every value of those names.  (An identity, `(a+b)^2 = a^2 + b^2`, is about the
+    same names on both sides and is still refuted, and so is an equation whose extra names
+    the context declares.)"""
+    from derive.engine.meaning import describe  # in the worker, after the fork
+
+    left, right = _names(lhs), _names(rhs)
+    if left == right or (left ^ right) <= declared:
+        # names the context declares have a meaning: `\sigma(-t) = \sigma(-y)` with t and
+        # y declared is a claim about them (a slip), not a statement of a new fact
+        return ""
+    only = [
+        f"only the {side} side has {', '.join(describe(sp.Symbol(n)) for n in sorted(names))}"
+        for side, names in (("left", left - right), ("right", right - left))
+        if names
+    ]
+    return (
+        "not refuted: written on its own, this equation relates different quantities ("
+        + "; ".join(only)
+        + "), so it states a condition or a definition rather than an identity; "
+        "it is checked once the document gives those names a meaning"
     )
 
 

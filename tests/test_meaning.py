@@ -394,3 +394,35 @@ def test_a_declared_name_or_one_on_both_sides_is_still_checked():
     assert decide_equal(y, 2 * x, declared).verdict == "refuted"  # y is a declared variable
     assert decide_equal(x, x + 1, Domain()).verdict == "refuted"  # x occurs on both sides
     assert decide_equal((a + b) ** 2, a**2 + b**2, Domain()).verdict == "refuted"
+
+
+STATEMENTS = r"""# Mixture weights
+
+$$
+\sum_{k=1}^K \alpha_k = 1
+$$
+
+$$
+0 = w\sum_{i=1}^{m}x_i^2-\sum_{i=1}^{m}(y_i-b)x_i
+$$
+
+$$
+(a+b)^2 = a^2 + b^2
+$$
+
+$$
+(c+d)^2 = c^2 + d^2 = e
+$$
+"""
+
+
+def test_an_equation_alone_between_different_quantities_is_a_statement_not_refuted(tmp_path):
+    # before: Σα_k = 1 was "refuted at α_1 = 0", the first-order condition at w = 0
+    weights, condition, identity, chain_first, chain_second = check(tmp_path, STATEMENTS)
+    for step in (weights, condition):
+        assert step.verdict == "undecided" and step.method == "a statement", step
+    assert "only the left side has K, α" in weights.message
+    # the same names on both sides: an identity, and a wrong one
+    assert identity.verdict == "refuted" and identity.line == 12
+    # inside a derivation every row is a step, whatever names it brings
+    assert [chain_first.verdict, chain_second.verdict] == ["refuted", "refuted"]
