@@ -87,12 +87,20 @@ def relation_between(plan: ChainPlan, lhs: int, rhs: int) -> str:
 
 def culprit_candidates(steps: list[Step], verdicts: list[str]) -> list[tuple[int, Step]]:
     """Where steps k-1→k and k→k+1 are both refuted, the skip-check k-1→k+1
-    tells whether line k is the culprit.  Returns (index of the first of the
-    two steps, the skip step to check)."""
+    tells whether line k is the culprit (also when k is followed by lines equal to
+    it before the refuted step).  Returns (index of the first refuted step, the
+    skip step to check)."""
     out = []
     for i in range(len(steps) - 1):
-        if verdicts[i] == "refuted" and verdicts[i + 1] == "refuted":
-            out.append((i, Step(steps[i].lhs, steps[i + 1].rhs)))
+        if verdicts[i] != "refuted":
+            continue
+        # the wrong line may be repeated in another form before the chain comes back
+        # right: k-1 ≠ k = k' ≠ k+1 makes the run k…k' the culprit, checked k-1 → k+1
+        j = i + 1
+        while j < len(steps) and verdicts[j] in HOLDS and steps[j].lhs == steps[j - 1].rhs:
+            j += 1
+        if j < len(steps) and verdicts[j] == "refuted" and steps[j].lhs == steps[j - 1].rhs:
+            out.append((i, Step(steps[i].lhs, steps[j].rhs)))
     return out
 
 

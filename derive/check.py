@@ -243,6 +243,7 @@ def decide_documents(
         tasks += [_task(plan, step, options) for step in steps]
     outcomes = _run_steps(tasks, pool, options, "checking steps")
     outcomes = _second_readings(plans, step_lists, tasks, outcomes, pool, options)
+    outcomes = _across_gaps(plans, step_lists, outcomes)
 
     # Round 2: skip-checks where two neighbouring steps are refuted.
     cursor = 0
@@ -320,6 +321,41 @@ def _second_readings(
     for (position, names), (other, seconds) in zip(redo, second, strict=True):
         first, spent = combined[position]
         combined[position] = (_both_readings(first, other, names), spent + seconds)
+    return combined
+
+
+def _across_gaps(
+    plans: list[ChainPlan],
+    step_lists: list[list[Step]],
+    outcomes: list[tuple[StepOutcome, float]],
+) -> list[tuple[StepOutcome, float]]:
+    """A step that skips an unreadable expression compares its neighbours: that can
+    prove the two agree, but never refute, since the lost expression may carry what
+    makes them agree (a definition, a condition, a vector the reader cannot see)."""
+    combined = list(outcomes)
+    position = 0
+    for plan, steps in zip(plans, step_lists, strict=True):
+        for step in steps:
+            if step.rhs - step.lhs > 1:
+                outcome, seconds = combined[position]
+                lines = sorted({plan.raw.items[k].line for k in range(step.lhs + 1, step.rhs)})
+                where = ", ".join(str(line) for line in lines)
+                note = f"compared across the unreadable expression on line {where}"
+                if outcome.verdict == "refuted":
+                    outcome = StepOutcome(
+                        "undecided",
+                        method="across a gap",
+                        message=(
+                            f"not refuted: {note}; the sides disagree, but what could not "
+                            "be read may be what makes them agree"
+                        ),
+                        relation=outcome.relation,
+                    )
+                else:
+                    message = f"{outcome.message} ({note})" if outcome.message else note
+                    outcome = replace(outcome, message=message)
+                combined[position] = (outcome, seconds)
+            position += 1
     return combined
 
 

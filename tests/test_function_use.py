@@ -149,3 +149,58 @@ def test_a_function_defined_in_a_later_section_is_a_function_before_it(tmp_path)
     )
     first = steps_of(check(tmp_path, text))[0]
     assert first.line == 4 and first.verdict == "undecided" and "f(h + p)" in first.message
+
+
+# --- a sum with no index, a bound index that a derivative's variable repeats --------------
+
+
+def test_a_sum_without_an_index_runs_over_the_one_declared_index_in_its_body():
+    m = sp.Symbol("m", integer=True, positive=True)
+    notation = Notation(indices={"q": m}, sizes={"m"})
+    q = sp.Symbol("q", integer=True, positive=True)
+    y, a = sp.IndexedBase("y", real=True), sp.IndexedBase("a", real=True)
+    assert parse_latex(r"\sum{y_q \log{a_q}}", notation) == sp.Sum(y[q] * sp.log(a[q]), (q, 1, m))
+    # two candidate indices, or none declared: still no guess
+    notation2 = Notation(indices={"q": m, "j": m}, sizes={"m"})
+    for text, where in ((r"\sum{y_q a_j}", notation2), (r"\sum{y_q}", Notation())):
+        try:
+            parse_latex(text, where)
+        except ValueError as exc:
+            assert "without an index" in str(exc)
+        else:
+            raise AssertionError(text)
+
+
+def test_a_derivative_by_a_q_renames_the_sums_own_q():
+    m = sp.Symbol("m", integer=True, positive=True)
+    notation = Notation(indices={"q": m}, sizes={"m"})
+    q = sp.Symbol("q", integer=True, positive=True)
+    bound = sp.Symbol("q'", integer=True, positive=True)
+    y, a = sp.IndexedBase("y", real=True), sp.IndexedBase("a", real=True)
+    read = parse_latex(r"\frac{\partial{(-\sum_q^m{y_q \log{a_q}})}}{\partial{a_q}}", notation)
+    assert read == sp.Derivative(-sp.Sum(y[bound] * sp.log(a[bound]), (bound, 1, m)), a[q])
+
+
+GAP = """---
+derive:
+  symbols: {x: real, y: real}
+---
+# Across a gap
+
+$$
+\\begin{aligned}
+(x+y)^2 &= x^2 + \\unknowncommand{x} \\\\
+&= x^2 + 1
+\\end{aligned}
+$$
+"""
+
+
+def test_a_step_across_an_unreadable_expression_never_refutes(tmp_path):
+    chains = check(tmp_path, GAP)
+    verdicts = [(s.line, s.from_line, s.verdict, s.method) for s in steps_of(chains)]
+    assert verdicts[0][2] == "unparsed"
+    line, from_line, verdict, method = verdicts[1]
+    assert (line, from_line, verdict, method) == (10, 9, "undecided", "across a gap")
+    [step] = [s for s in steps_of(chains) if s.method == "across a gap"]
+    assert "unreadable expression on line 9" in step.message

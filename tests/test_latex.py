@@ -145,6 +145,7 @@ class S:
         sym, ib = notation.symbol, notation.indexed_base
         self.L, self.a, self.b, self.w, self.x, self.y, self.z = map(sym, "Labwxyz")
         self.i, self.j, self.k, self.q, self.m, self.n = map(sym, "ijkqmn")
+        self.qb = sp.Symbol("q'", **self.q.assumptions0)  # a sum's own q, renamed
         self.A, self.Y, self.Z = ib("a"), ib("y"), ib("z")
         self.sigma = notation.function("sigma")
         self.p = notation.function("p")
@@ -239,7 +240,12 @@ SEED_EXPECTED: dict[str, object] = {
     r"\frac{\partial{L}}{\partial{a_q}} * \frac{\partial{a_q}}{\partial{z_j}}": lambda s: (
         sp.Derivative(s.L, s.A[s.q]) * sp.Derivative(s.A[s.q], s.Z[s.j])
     ),
-    SUM_WITHOUT_INDEX_LINE: Unread(NO_INDEX),
+    # \sum{…} with no index: q is the one declared index in its body, so it runs over q;
+    # the derivative by a_q reads the sum's own q as another letter (q')
+    SUM_WITHOUT_INDEX_LINE: lambda s: (
+        sp.Derivative(-sp.Sum(s.Y[s.qb] * sp.log(s.A[s.qb]), (s.qb, 1, s.m)), s.A[s.q])
+        * sp.Derivative(s.A[s.q], s.Z[s.j])
+    ),
     # the sum's braces are followed by a factor that uses q: the body extends over it
     r"-\sum_q^m{y_q * \frac{1}{a_q}} * \frac{\partial{a_q}}{\partial{z_j}}": lambda s: (
         -sp.Sum(s.Y[s.q] / s.A[s.q] * sp.Derivative(s.A[s.q], s.Z[s.j]), (s.q, 1, s.m))
@@ -352,7 +358,6 @@ SEED_UNREAD_TABLE = {
     ELLIPSIS_LINE: ("...", 67, ELLIPSIS),
     r"H(p, q)": ("p, q)", 3, "p is a declared function but has no argument here"),
     r"-\sum{ p(x)\log q(x) }": (r"\sum{", 2, NO_INDEX),
-    SUM_WITHOUT_INDEX_LINE: (r"\sum{", 18, NO_INDEX),
 }
 
 
@@ -380,7 +385,7 @@ def test_seed_note_table_read_and_unread() -> None:
     }
     for side, (_, _, reason) in SEED_UNREAD_TABLE.items():
         assert reason in unread[side][2]
-    assert len(rows) - len(unread) == 48
+    assert len(rows) - len(unread) == 49
 
 
 def test_h_of_p_q_with_plain_arguments() -> None:

@@ -426,3 +426,26 @@ def test_an_equation_alone_between_different_quantities_is_a_statement_not_refut
     assert identity.verdict == "refuted" and identity.line == 12
     # inside a derivation every row is a step, whatever names it brings
     assert [chain_first.verdict, chain_second.verdict] == ["refuted", "refuted"]
+
+
+CULPRIT_RUN = r"""---
+derive:
+  symbols: {a: real, b: real}
+---
+# A wrong line, repeated
+
+$$
+\begin{aligned}
+(a+b)^2 &= a^2 + b^2 \\
+&= b^2 + a^2 \\
+&= a^2 + 2ab + b^2
+\end{aligned}
+$$
+"""
+
+
+def test_a_wrong_line_repeated_in_another_form_is_still_the_culprit(tmp_path):
+    wrong, repeated, back = check(tmp_path, CULPRIT_RUN)
+    assert [wrong.verdict, repeated.verdict, back.verdict] == ["refuted", "proved", "refuted"]
+    # (a+b)^2 and a^2 + 2ab + b^2 agree: the line the chain went wrong on is line 9
+    assert (wrong.line, wrong.culprit) == (9, True) and not back.culprit

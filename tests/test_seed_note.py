@@ -25,10 +25,11 @@ MISTAKES = [
     # ∂L/∂b: σ'(x) where the derivative is taken at z (a wrong variable)
     (97, 97, True, ""),
     (98, 97, False, ""),
-    # softmax chain rule written without its sum over q (line 120 is unreadable
-    # and skipped over, so the next step runs 119 → 121)
+    # softmax chain rule written without its sum over q; line 120 repeats the same
+    # product (its \sum{y_q \log a_q} runs over q, the one index in it) and agrees with
+    # 119; the next line has the sum, so 119 is the culprit
     (119, 119, True, "without its sum over q"),
-    (121, 119, False, "free on the left but not on the right"),
+    (121, 120, False, "free on the left but not on the right"),
     # q ≠ j: the square of the denominator dropped (an algebra slip)
     (137, 136, True, "off by a factor"),
     (138, 137, False, "off by a factor"),
@@ -44,7 +45,6 @@ MISTAKES = [
 UNREADABLE = {
     36: "ellipsis",  # the categorical loss spelled out with `...`
     48: "without an index",  # H(p, q) = -\sum{ p(x)\log q(x) }
-    120: "without an index",  # \frac{\partial{(-\sum{y_q \log{a_q}})}}{\partial{a_q}}
 }
 
 

@@ -39,6 +39,8 @@ from functools import cached_property
 
 import sympy as sp
 
+from derive.summation import rename_limits
+
 MAX_LENGTH = 4000  # characters per expression
 MAX_DEPTH = 60  # nesting of brackets and braces
 # Each bracket level costs the recursive descent a few rule levels (expression,
@@ -197,6 +199,7 @@ class Token:
 
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
+DIGITS = frozenset("0123456789")  # not str.isdigit: '²' is a digit to Python, not to TeX
 
 
 def tokenize(source: str, notation: Notation) -> list[Token]:
@@ -256,17 +259,17 @@ def tokenize(source: str, notation: Notation) -> list[Token]:
             continue
         if ch.isascii() and ch.isalpha():
             tokens.append(Token("letter", ch, col, space))
-        elif ch.isdigit() or (ch == "." and i + 1 < n and source[i + 1].isdigit()):
+        elif ch in DIGITS or (ch == "." and i + 1 < n and source[i + 1] in DIGITS):
             j = i
-            while j < n and source[j].isdigit():
+            while j < n and source[j] in DIGITS:
                 j += 1
-            if j < n and source[j] == "." and j + 1 < n and source[j + 1].isdigit():
+            if j < n and source[j] == "." and j + 1 < n and source[j + 1] in DIGITS:
                 j += 1
-                while j < n and source[j].isdigit():
+                while j < n and source[j] in DIGITS:
                     j += 1
             if j - i > 200:
                 raise LatexError("number with more than 200 digits", col, source[i : i + 20] + "…")
-            if j + 1 < n and source[j] == "." and source[j + 1].isdigit():
+            if j + 1 < n and source[j] == "." and source[j + 1] in DIGITS:
                 raise LatexError("a number with two decimal points", j + 1, source[i : j + 2])
             tokens.append(Token("number", source[i:j], col, space))
             i = j
@@ -601,6 +604,12 @@ class Parser:
             rest.append((op, self.parse_power()))
 
     def parse_big_limits(self, head: Token) -> _Sum:
+        if self.tok.kind != "sub" and (index := self.only_candidate_index()) is not None:
+            # `\sum{y_q \log a_q}`: no index written, but the body has exactly one
+            # declared index among its subscripts; it runs over that index's range
+            upper = self.notation.index_upper(index)
+            assert upper is not None
+            return _Sum(head.text, self.notation.symbol(index), sp.Integer(1), upper, None)
         if self.tok.kind != "sub":
             raise self.error(
                 f"\\{head.text} without an index: write \\{head.text}_{{k=1}}^{{n}} "
@@ -639,6 +648,25 @@ class Parser:
                     f"{{{index_tok.text}: n}})", sub
                 )
         return _Sum(head.text, index, lower, upper, exclude)
+
+    def only_candidate_index(self) -> str | None:
+        """The one declared index subscripted in the braced body that follows, if one."""
+        if not (self.tok.kind == "open" and self.tok.text == "{"):
+            return None
+        depth, k, found = 0, self.pos, set()
+        while k < len(self.tokens):
+            tok = self.tokens[k]
+            if tok.kind == "open":
+                depth += 1
+            elif tok.kind == "close":
+                depth -= 1
+                if depth == 0:
+                    break
+            elif tok.kind == "sub":
+                found |= {p for p in (_split_indices(tok.text.strip()) or [])
+                          if p in self.notation.indices}
+            k += 1
+        return found.pop() if len(found) == 1 else None
 
     def build_big(self, big: _Sum, body: sp.Expr) -> sp.Expr:
         cls = sp.Sum if big.kind == "sum" else sp.Product
@@ -1000,7 +1028,8 @@ class Parser:
             if not self.starts_factor():
                 raise self.error("\\frac{d}{dx} with nothing after it", tok)
             body = self.parse_power()
-        return sp.Derivative(body, *diff_vars)
+        clash = set().union(*(free_symbols(var) for var, _ in diff_vars))
+        return sp.Derivative(_rename_captured(body, clash), *diff_vars)
 
     def read_variable(self, sub: Token) -> sp.Expr:
         """The variable in (…)'_w: a letter, possibly indexed."""
@@ -1013,6 +1042,29 @@ class Parser:
         if not isinstance(value, (sp.Symbol, sp.Indexed)):
             raise self.error("a derivative must be taken with respect to a variable")
         return value
+
+
+def _rename_captured(expr: sp.Expr, free: set[sp.Symbol]) -> sp.Expr:
+    """`\\partial(\\sum_q y_q \\log a_q) / \\partial a_q`: the q of the sum is bound and the q of
+    a_q is free; a reader reads the sum's q as a different letter (q'), so the derivative
+    picks out the term of the sum at the free q."""
+    if not free or not expr.has(sp.Sum, sp.Product):
+        return expr
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if isinstance(node, (sp.Sum, sp.Product)):
+            fresh = {
+                var: sp.Symbol(f"{var.name}'", **var.assumptions0)
+                for var, *_ in node.limits
+                if var in free
+            }
+            body = visit(node.function).xreplace(fresh)
+            return node.func(body, *rename_limits(node.limits, fresh))
+        if not node.args or isinstance(node, (sp.Indexed, sp.IndexedBase, sp.Symbol)):
+            return node
+        return node.func(*[visit(a) for a in node.args])
+
+    return visit(expr)  # type: ignore[return-value]
 
 
 def _read_braced_raw_from_tokens(parser: Parser) -> tuple[str, int]:
